@@ -1,0 +1,58 @@
+# OpsTeam: `make run` runs the whole product, `make test` runs every test. Both need only Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint check test-fast test-integration test-browser messages bench clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The product on this machine: SQLite, a filesystem broker, web + worker + beat, demo team loaded.
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_playbook
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py run_jobs --job generate_checklists
+	@echo ""
+	@echo "OpsTeam is starting on http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
+	@echo "Log in as director / opsteam-demo (more logins above and in README.md)"
+	@echo ""
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+
+## Everything CI checks: lint, Django checks, migrations, the fast tier, the integration tier, the browser tier.
+test: install lint check test-fast test-integration test-browser
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install messages
+	DJANGO_SETTINGS_MODULE=opsteam.settings.test $(BIN)/python manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=opsteam.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+test-fast: install
+	$(BIN)/pytest tests --ignore=tests/integration --ignore=tests/browser -q
+
+test-integration: install
+	$(BIN)/pytest tests/integration -q -p no:cacheprovider
+
+test-browser: install
+	$(BIN)/pytest tests/browser -q
+
+## Translations: compile locale/*/LC_MESSAGES/*.po (needs gettext's msgfmt).
+messages:
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (apt-get install gettext)"; exit 1; }
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

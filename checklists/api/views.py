@@ -1,0 +1,113 @@
+"""Checklist API: list a day, read one list, tick and untick items. Same services as the pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action, api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.response import Response
+
+from checklists.api.serializers import (
+    ChecklistItemSerializer,
+    ChecklistQuerySerializer,
+    ChecklistSerializer,
+    TickInputSerializer,
+    TokenInputSerializer,
+    TokenOutputSerializer,
+)
+from checklists.models import ChecklistItem
+from checklists.selectors.access import item_access_by_id
+from checklists.selectors.today import checklist_list
+from checklists.services.ticks import tick_record, tick_undo
+from opsteam.lib.clock import local_date
+from roles.selectors import member_get_for_user
+
+
+class IsTeamMember(BasePermission):
+    """Authenticated and an active member of an active team; sets request.member."""
+
+    message = _("Your login is not a member of any team.")
+
+    def has_permission(self, request, view) -> bool:
+        member = member_get_for_user(user=request.user)
+        request.member = member
+        return member is not None
+
+
+class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Checklists the caller may see (own, covered, their role's as a lead, the team's as director)."""
+
+    serializer_class = ChecklistSerializer
+    permission_classes = [IsTeamMember]
+    pagination_class = None
+
+    def get_queryset(self):
+        if self.action == "list":
+            query = ChecklistQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            day = query.validated_data.get("date") or local_date(timezone.now())
+            return checklist_list(viewer=self.request.member, day=day, member_id=query.validated_data.get("member"))
+        return checklist_list(viewer=self.request.member)
+
+    @extend_schema(parameters=[ChecklistQuerySerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+class ChecklistItemViewSet(viewsets.GenericViewSet):
+    """Tick and untick; both idempotent. Staff tick their own items, a lead for a member of their role."""
+
+    permission_classes = [IsTeamMember]
+    serializer_class = ChecklistItemSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    queryset = ChecklistItem.objects.none()
+
+    def _item(self, pk) -> ChecklistItem:
+        return item_access_by_id(viewer=self.request.member, item_id=pk)
+
+    @extend_schema(request=TickInputSerializer, responses={200: ChecklistItemSerializer})
+    @action(detail=True, methods=["post"])
+    def tick(self, request, pk=None):
+        item = self._item(pk)
+        data = TickInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            item, _changed = tick_record(
+                item=item, actor=request.member, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"), **data.validated_data
+            )
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        return Response(ChecklistItemSerializer(item).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={200: ChecklistItemSerializer})
+    @action(detail=True, methods=["post"])
+    def untick(self, request, pk=None):
+        item = self._item(pk)
+        try:
+            item, _changed = tick_undo(item=item, actor=request.member, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        return Response(ChecklistItemSerializer(item).data)
+
+
+@extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer}, auth=[])
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def token_obtain(request):
+    """Exchange a username and password for an API token (send it as `Authorization: Token <token>`)."""
+    data = TokenInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+    if user is None or not user.is_active:
+        raise exceptions.AuthenticationFailed(_("Wrong username or password."))
+    token, _created = Token.objects.get_or_create(user=user)
+    return Response({"token": token.key})

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class ChecklistsConfig(AppConfig):
+    name = "checklists"
+    verbose_name = _("Checklists")
+
+    def ready(self) -> None:
+        from checklists.schedule import schedule_install_after_migrate
+
+        post_migrate.connect(schedule_install_after_migrate, sender=self)

@@ -1,0 +1,148 @@
+"""Daily checklists made from templates, their items, and the record of every tick."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from checklists.models.templates import ChecklistTemplate, ItemKind, TemplateItem
+from roles.models import Member, Role, Team
+
+
+class ChecklistQuerySet(models.QuerySet):
+    def visible_to(self, viewer: Member) -> ChecklistQuerySet:
+        """The one access path (STYLE §3): own and covered lists; a lead's role; the director's team."""
+        from roles.selectors import member_led_role_ids
+
+        team_lists = self.filter(team_id=viewer.team_id)
+        if viewer.is_director or viewer.user.is_superuser:
+            return team_lists
+        return team_lists.filter(Q(member=viewer) | Q(assignee=viewer) | Q(role_id__in=member_led_role_ids(member=viewer)))
+
+
+class Checklist(models.Model):
+    """One member's list for one template on one day, e.g. 冯仓库's 仓库每日自查 on 2026-11-23."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="checklists", verbose_name=_("team"))
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.SET_NULL, null=True, related_name="checklists", verbose_name=_("template")
+    )
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="checklists", verbose_name=_("role"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="checklists", verbose_name=_("member"))
+    # Who does the work: the member, or whoever covers them that day (roles.Cover).
+    assignee = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="assigned_checklists", verbose_name=_("assignee"))
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100)
+    # Rows inserted by one generation run share a batch: after INSERT ... ON CONFLICT DO NOTHING the
+    # run selects its own batch to learn which lists it created, and adds items to those only.
+    batch = models.UUIDField(editable=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ChecklistQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+        ordering = ["date", "role__order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "template", "date"], name="checklists_checklist_one_per_member_template_day"),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "date"], name="checklists_assignee_date"),
+            models.Index(fields=["team", "date"], name="checklists_team_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.member} · {self.date}"
+
+    @property
+    def is_covered(self) -> bool:
+        return self.member_id != self.assignee_id
+
+
+class ItemStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    NOT_DONE = "not_done", _("Not done")
+
+
+class ChecklistItem(models.Model):
+    """An item of a day's checklist, copied from the template as it was that day."""
+
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items", verbose_name=_("checklist"))
+    template_item = models.ForeignKey(TemplateItem, on_delete=models.SET_NULL, null=True, related_name="+")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+    # A group (SC-WH-1 检查产品配件) is closed by its sub-items, never ticked itself; counts skip it.
+    is_group = models.BooleanField(default=False)
+    playbook_id = models.CharField(_("playbook ID"), max_length=40, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    text = models.CharField(_("text"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=10, choices=ItemKind.choices, default=ItemKind.CHECK)
+    target = models.PositiveIntegerField(_("target"), null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    note_required = models.BooleanField(_("note required when not done"), default=False)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(_("status"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.OPEN)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, null=True, blank=True)
+    text_value = models.CharField(_("text"), max_length=500, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="ticks/%Y/%m/%d/", blank=True)
+    done_at = models.DateTimeField(_("ticked at"), null=True, blank=True)
+    done_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("ticked by"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["checklist", "order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", done_at__isnull=True) | (~Q(status="open") & Q(done_at__isnull=False)),
+                name="checklists_item_closed_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["checklist", "order"], name="checklists_item_order")]
+
+    def __str__(self) -> str:
+        return f"{self.playbook_id} {self.text}".strip()
+
+    @property
+    def is_late(self) -> bool:
+        """Ticked after its due time (a closed item), set by the tick service's comparison."""
+        return self.done_at is not None and self.done_at > self.due_at
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status != ItemStatus.OPEN
+
+
+# Late closed items for reports: done after due.
+LATE = Q(done_at__gt=F("due_at"))
+
+
+class TickAction(models.TextChoices):
+    TICK = "tick", _("Ticked")
+    NOT_DONE = "not_done", _("Marked not done")
+    EDIT = "edit", _("Edited")
+    UNTICK = "untick", _("Undone")
+
+
+class TickEvent(models.Model):
+    """Who changed an item, when, from where and what changed (issue 3: every tick, untick and edit)."""
+
+    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+")
+    on_behalf_of = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=10, choices=TickAction.choices)
+    changes = models.JSONField(default=dict)
+    at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tick record")
+        verbose_name_plural = _("tick records")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.item_id} {self.at:%Y-%m-%d %H:%M}"

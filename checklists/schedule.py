@@ -1,0 +1,32 @@
+"""The whole beat schedule in one place. Installed into django-celery-beat's tables, then editable in the admin."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+
+def beat_schedule() -> dict[str, dict]:
+    """name -> {task, every (seconds), expires (seconds)}. Fast entries expire so a backlog never piles up."""
+    return {
+        "generate-checklists": {"task": "checklists.generate_due", "every": 60, "expires": 55},
+    }
+
+
+def schedule_install() -> int:
+    """Create missing periodic tasks; leaves existing ones (and an admin's edits) alone. Returns how many were created."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    created = 0
+    with transaction.atomic():
+        for name, entry in beat_schedule().items():
+            interval, _ = IntervalSchedule.objects.get_or_create(every=entry["every"], period=IntervalSchedule.SECONDS)
+            _, was_created = PeriodicTask.objects.get_or_create(
+                name=name, defaults={"task": entry["task"], "interval": interval, "expire_seconds": entry.get("expires")}
+            )
+            created += was_created
+    return created
+
+
+def schedule_install_after_migrate(sender, using="default", **kwargs) -> None:
+    """post_migrate hook: every database that has the tables has the schedule."""
+    schedule_install()

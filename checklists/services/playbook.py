@@ -1,0 +1,72 @@
+"""Load the default playbook into a team: the rows whose models exist, never over an owner's edit."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.db import transaction
+
+from checklists.models import ChecklistTemplate, ItemKind, ScheduleKind, TemplateItem
+from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync
+from roles.models import Role, Team
+from roles.services import role_sync_from_playbook
+
+SCHEDULES = {
+    "daily": ScheduleKind.WORKDAYS,
+    "weekdays": ScheduleKind.WEEKDAYS,
+    "weekly": ScheduleKind.WEEKLY,
+    "every_n_weeks": ScheduleKind.EVERY_N_WEEKS,
+    "monthly": ScheduleKind.MONTHLY,
+}
+
+
+@transaction.atomic
+def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
+    data = data or playbook_read()
+    report = SyncReport()
+    roles = role_sync_from_playbook(team=team, rows=data["roles"], report=report)
+    for row in data["checklist_templates"]:
+        _template_sync(team=team, role=roles[row["role"]], row=row, report=report)
+    return report
+
+
+def _template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> None:
+    template = playbook_row_sync(
+        ChecklistTemplate,
+        lookup={"team": team, "playbook_id": row["id"]},
+        values={
+            "role": role,
+            "name": row["name"],
+            "source": row.get("source", ""),
+            "schedule": SCHEDULES[row.get("schedule", "daily")],
+            "weekdays": str(row.get("weekdays", "")),
+            "month_day": row.get("month_day"),
+            "generate_at": time.fromisoformat(row.get("generate_at", "07:00")),
+            "due_at": time.fromisoformat(row.get("due_at", "18:00")),
+        },
+        report=report,
+    )
+    for order, item in enumerate(row["items"], start=1):
+        parent = _item_sync(template=template, parent=None, order=order * 10, row=item, report=report)
+        for sub_order, sub in enumerate(item.get("sub_items", []), start=1):
+            _item_sync(template=template, parent=parent, order=order * 10 + sub_order, row=sub, report=report)
+
+
+def _item_sync(*, template: ChecklistTemplate, parent: TemplateItem | None, order: int, row: dict, report: SyncReport) -> TemplateItem:
+    due = row.get("due_at")
+    return playbook_row_sync(
+        TemplateItem,
+        lookup={"template": template, "playbook_id": row["id"]},
+        values={
+            "parent": parent,
+            "order": order,
+            "text": row["text"],
+            "source": row.get("source", ""),
+            "kind": ItemKind(row.get("kind", "check")),
+            "target": row.get("target"),
+            "unit": row.get("unit", ""),
+            "due_at": time.fromisoformat(due) if due else None,
+            "note_required": bool(row.get("note_required", False)),
+        },
+        report=report,
+    )

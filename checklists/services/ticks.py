@@ -1,0 +1,215 @@
+"""Tick, mark not done, edit and undo checklist items. The API and the pages both call these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from checklists.models import ChecklistItem, ItemKind, ItemStatus, TickAction, TickEvent
+from roles.models import Member
+from roles.selectors import member_led_role_ids
+
+NOTE_MAX = 2000
+TEXT_MAX = 500
+
+
+def item_can_tick(*, item: ChecklistItem, member: Member) -> bool:
+    """The assignee (or the absent member), a lead of the list's role, or the director."""
+    checklist = item.checklist
+    if checklist.team_id != member.team_id:
+        return False
+    if member.pk in (checklist.assignee_id, checklist.member_id):
+        return True
+    return member.is_director or checklist.role_id in member_led_role_ids(member=member)
+
+
+def photo_validate(photo: UploadedFile) -> None:
+    limit = settings.OPSTEAM_PHOTO_MAX_BYTES
+    if photo.size > limit:
+        raise ValidationError(
+            {
+                "photo": _("The photo is too large (%(size).1f MB); the limit is %(limit).0f MB. Take it again at a lower resolution.")
+                % {"size": photo.size / 1048576, "limit": limit / 1048576}
+            }
+        )
+    try:
+        image = Image.open(photo)
+        image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError({"photo": _("This file is not a picture. Upload a JPEG, PNG, WebP or GIF photo.")}) from None
+    finally:
+        photo.seek(0)
+
+
+def _value_parse(raw) -> Decimal | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"value": _("Enter a number, e.g. 10 or 3.5.")}) from None
+    if not value.is_finite() or abs(value) >= Decimal("1e12"):
+        raise ValidationError({"value": _("This number is out of range.")})
+    return value.quantize(Decimal("0.01"))
+
+
+def _inputs_check(*, item: ChecklistItem, status: str, note: str, value: Decimal | None, text_value: str, has_photo: bool) -> None:
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": _("The note is too long: at most %(max)d characters.") % {"max": NOTE_MAX}})
+    if len(text_value) > TEXT_MAX:
+        raise ValidationError({"text_value": _("The text is too long: at most %(max)d characters.") % {"max": TEXT_MAX}})
+    if status == ItemStatus.NOT_DONE:
+        if item.note_required and not note.strip():
+            raise ValidationError({"note": _("Say why this item is not done: a note is required.")})
+        return
+    if item.kind == ItemKind.COUNT:
+        if value is None:
+            raise ValidationError({"value": _("Enter how many you did.")})
+        if value != value.to_integral_value() or value < 0:
+            raise ValidationError({"value": _("A count is a whole number, 0 or more.")})
+        if item.target and value < item.target:
+            raise ValidationError(
+                {
+                    "value": _("The target is %(target)d; you entered %(value)d. Mark it not done with a note if you cannot reach it.")
+                    % {"target": item.target, "value": int(value)}
+                }
+            )
+    elif item.kind == ItemKind.NUMBER and value is None:
+        raise ValidationError({"value": _("Enter the number for this item.")})
+    elif item.kind == ItemKind.TEXT and not text_value.strip():
+        raise ValidationError({"text_value": _("Write a short answer for this item.")})
+    elif item.kind == ItemKind.PHOTO and not has_photo:
+        raise ValidationError({"photo": _("Add a photo for this item.")})
+
+
+def _snapshot(item: ChecklistItem) -> dict:
+    return {
+        "status": item.status,
+        "value": None if item.value is None else str(item.value),
+        "text_value": item.text_value,
+        "note": item.note,
+        "photo": item.photo.name if item.photo else "",
+    }
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+
+
+def _locked_item(item_id: int) -> ChecklistItem:
+    return ChecklistItem.objects.select_for_update().select_related("checklist").get(pk=item_id)
+
+
+@transaction.atomic
+def tick_record(
+    *,
+    item: ChecklistItem,
+    actor: Member,
+    now: datetime,
+    status: str = ItemStatus.DONE,
+    note: str = "",
+    value=None,
+    text_value: str = "",
+    photo: UploadedFile | None = None,
+    ip: str | None = None,
+) -> tuple[ChecklistItem, bool]:
+    """Close an item as done or not done, or change a closed item's inputs. Returns (item, changed).
+
+    Idempotent: the same tick twice, or from two phones at once, records one event. The row lock
+    makes the second caller see the first caller's result and find nothing to change.
+    """
+    if status not in (ItemStatus.DONE, ItemStatus.NOT_DONE):
+        raise ValidationError({"status": _("Choose done or not done.")})
+    item = _locked_item(item.pk)
+    if not item_can_tick(item=item, member=actor):
+        raise PermissionDenied(_("You may not tick this item."))
+    if item.is_group:
+        raise ValidationError({"item": _("Tick the sub-items; this item is done when they all are.")})
+    note = (note or "").strip()
+    text_value = (text_value or "").strip()
+    parsed = _value_parse(value)
+    if photo is not None:
+        photo_validate(photo)
+    _inputs_check(item=item, status=status, note=note, value=parsed, text_value=text_value, has_photo=bool(photo or item.photo))
+
+    before = _snapshot(item)
+    was_open = item.status == ItemStatus.OPEN
+    item.status = status
+    item.note = note
+    item.value = parsed
+    item.text_value = text_value
+    if photo is not None:
+        item.photo.save(photo.name, photo, save=False)
+    after = _snapshot(item)
+    changes = _diff(before, after)
+    if not changes:
+        return item, False
+    if was_open:
+        item.done_at = now
+        item.done_by = actor
+    item.save()
+    action = TickAction.EDIT if not was_open else (TickAction.TICK if status == ItemStatus.DONE else TickAction.NOT_DONE)
+    _event_record(item=item, actor=actor, action=action, changes=changes, now=now, ip=ip)
+    _group_refresh(item=item)
+    return item, True
+
+
+@transaction.atomic
+def tick_undo(*, item: ChecklistItem, actor: Member, now: datetime, ip: str | None = None) -> tuple[ChecklistItem, bool]:
+    """Reopen a closed item (undo). Idempotent: undoing an open item changes nothing."""
+    item = _locked_item(item.pk)
+    if not item_can_tick(item=item, member=actor):
+        raise PermissionDenied(_("You may not tick this item."))
+    if item.is_group or item.status == ItemStatus.OPEN:
+        return item, False
+    before = _snapshot(item)
+    item.status = ItemStatus.OPEN
+    item.done_at = None
+    item.done_by = None
+    item.value = None
+    item.text_value = ""
+    item.photo = ""
+    item.save()
+    changes = _diff(before, _snapshot(item))
+    _event_record(item=item, actor=actor, action=TickAction.UNTICK, changes=changes, now=now, ip=ip)
+    _group_refresh(item=item)
+    return item, True
+
+
+def _event_record(*, item: ChecklistItem, actor: Member, action: str, changes: dict, now: datetime, ip: str | None) -> None:
+    assignee_id = item.checklist.assignee_id
+    TickEvent.objects.create(
+        item=item,
+        actor=actor,
+        action=action,
+        changes=changes,
+        at=now,
+        ip=ip,
+        on_behalf_of_id=assignee_id if actor.pk != assignee_id else None,
+    )
+
+
+def _group_refresh(*, item: ChecklistItem) -> None:
+    """A group is done when all its sub-items are closed; reopening one reopens the group."""
+    if item.parent_id is None:
+        return
+    group = ChecklistItem.objects.select_for_update().get(pk=item.parent_id)
+    children = list(group.children.values_list("status", "done_at"))
+    all_closed = all(status != ItemStatus.OPEN for status, _ in children)
+    if all_closed and group.status == ItemStatus.OPEN:
+        group.status = ItemStatus.DONE
+        group.done_at = max(done_at for _, done_at in children)
+        group.done_by = item.done_by
+        group.save(update_fields=["status", "done_at", "done_by", "updated_at"])
+    elif not all_closed and group.status != ItemStatus.OPEN:
+        group.status = ItemStatus.OPEN
+        group.done_at = None
+        group.done_by = None
+        group.save(update_fields=["status", "done_at", "done_by", "updated_at"])

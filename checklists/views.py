@@ -1,0 +1,104 @@
+"""Pages: today (tick on a phone), history, and the photos behind ticks."""
+
+from __future__ import annotations
+
+import functools
+import operator
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from checklists.models import ItemStatus
+from checklists.selectors.access import item_access_by_id
+from checklists.selectors.history import history_for_lead, history_for_member
+from checklists.selectors.today import checklist_list, checklist_view, today_for_member
+from checklists.services.ticks import tick_record, tick_undo
+from opsteam.lib.clock import local_date
+from roles.access import member_is_lead_or_above, member_required
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@require_GET
+@member_required
+def today(request: HttpRequest) -> HttpResponse:
+    day = today_for_member(member=request.member, now=timezone.now())
+    return render(request, "checklists/today.html", {"today": day})
+
+
+def _card_response(request: HttpRequest, item, *, errors: dict | None = None) -> HttpResponse:
+    """After a tick: the whole card (items and its progress bar) and, out of band, the day's total."""
+    now = timezone.now()
+    checklist = checklist_list(viewer=request.member).get(pk=item.checklist_id)
+    view = checklist_view(checklist, now=now, carryover=checklist.date < local_date(now))
+    day = today_for_member(member=request.member, now=now) if checklist.assignee_id == request.member.pk else None
+    return render(
+        request,
+        "checklists/_card.html",
+        {"view": view, "errors": errors or {}, "error_item_id": item.pk, "today": day, "oob": True},
+    )
+
+
+@require_POST
+@member_required
+def item_tick(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = item_access_by_id(viewer=request.member, item_id=item_id)
+    status = ItemStatus.NOT_DONE if request.POST.get("action") == "not_done" else ItemStatus.DONE
+    try:
+        tick_record(
+            item=item,
+            actor=request.member,
+            now=timezone.now(),
+            status=status,
+            note=request.POST.get("note", ""),
+            value=request.POST.get("value"),
+            text_value=request.POST.get("text_value", ""),
+            photo=request.FILES.get("photo"),
+            ip=_client_ip(request),
+        )
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"item": exc.messages}
+        if request.htmx:
+            return _card_response(request, item, errors=errors)
+        for text in functools.reduce(operator.iadd, errors.values(), []):
+            messages.error(request, f"{item.text}: {text}")
+        return redirect("today")
+    if request.htmx:
+        return _card_response(request, item)
+    return redirect(f"{request.build_absolute_uri('/today/')}#item-{item.pk}")
+
+
+@require_POST
+@member_required
+def item_untick(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = item_access_by_id(viewer=request.member, item_id=item_id)
+    tick_undo(item=item, actor=request.member, now=timezone.now(), ip=_client_ip(request))
+    if request.htmx:
+        return _card_response(request, item)
+    return redirect(f"/today/#item-{item.pk}")
+
+
+@require_GET
+@member_required
+def history(request: HttpRequest) -> HttpResponse:
+    today_date = local_date(timezone.now())
+    context = {"days": history_for_member(member=request.member, today=today_date)}
+    if member_is_lead_or_above(request.member):
+        context["team_rows"] = history_for_lead(lead=request.member, today=today_date)
+    return render(request, "checklists/history.html", context)
+
+
+@require_GET
+@member_required
+def photo(request: HttpRequest, item_id: int) -> FileResponse:
+    """Photos are only shown to those who may see the item."""
+    item = item_access_by_id(viewer=request.member, item_id=item_id)
+    if not item.photo:
+        raise Http404
+    return FileResponse(item.photo.open("rb"))

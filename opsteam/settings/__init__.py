@@ -1,0 +1,1 @@
+"""Settings split by environment: `dev` (laptop default), `test`, `integration`, `production`."""

@@ -1,0 +1,103 @@
+"""Reads for teams, members and the working-day calendar."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import chinese_calendar
+from django.core.mail import mail_admins
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+
+from roles.models import CalendarGap, CalendarOverride, Cover, Member, MemberRole, Role, Team
+
+logger = logging.getLogger(__name__)
+
+
+class Level:
+    """Permission levels, lowest first (issue 2)."""
+
+    STAFF = "staff"
+    LEAD = "lead"
+    DIRECTOR = "director"
+    ADMIN = "admin"
+
+
+def member_level(*, member: Member) -> str:
+    if member.user.is_superuser:
+        return Level.ADMIN
+    if member.is_director:
+        return Level.DIRECTOR
+    if any(link.is_lead for link in member_role_links(member=member)):
+        return Level.LEAD
+    return Level.STAFF
+
+
+def member_role_links(*, member: Member) -> list[MemberRole]:
+    """The member's roles, cached on the instance for the request."""
+    cached = getattr(member, "_role_links", None)
+    if cached is None:
+        cached = list(member.role_links.select_related("role"))
+        member._role_links = cached
+    return cached
+
+
+def member_led_role_ids(*, member: Member) -> set[int]:
+    return {link.role_id for link in member_role_links(member=member) if link.is_lead}
+
+
+def member_get_for_user(*, user) -> Member | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return Member.objects.select_related("team", "user").get(user=user, is_active=True, team__is_active=True)
+    except Member.DoesNotExist:
+        return None
+
+
+def member_list_with_roles(*, team: Team, members=None):
+    qs = members if members is not None else Member.objects.filter(team=team)
+    return qs.active().select_related("user").prefetch_related(Prefetch("role_links", queryset=MemberRole.objects.select_related("role")))
+
+
+def role_lead_get(*, role: Role) -> Member | None:
+    link = MemberRole.objects.select_related("member").filter(role=role, is_lead=True).first()
+    return link.member if link else None
+
+
+def cover_map_for_date(*, team: Team, day: date) -> dict[int, int]:
+    """{absent member id: covering member id} for the day. One cover per absent member wins: the latest."""
+    result: dict[int, int] = {}
+    for cover in Cover.objects.filter(team=team).on(day).order_by("start_date", "id"):
+        result[cover.absent_id] = cover.cover_id
+    return result
+
+
+def workday_is(*, team: Team, day: date) -> bool:
+    """Is `day` a working day for the team? Team overrides, then the Chinese calendar with 调休.
+
+    For a year the calendar package does not know yet, Monday-Friday, and the admins are told once.
+    """
+    override = CalendarOverride.objects.filter(team=team, date=day).values_list("is_workday", flat=True).first()
+    if override is not None:
+        return override
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        _calendar_gap_warn(year=day.year)
+        return day.weekday() < 5
+
+
+def _calendar_gap_warn(*, year: int) -> None:
+    try:
+        with transaction.atomic():
+            CalendarGap.objects.create(year=year)
+    except IntegrityError:
+        return  # already warned: several workers may reach this at once, the unique year decides
+    message = (
+        f"The holiday calendar does not know {year} yet: OpsTeam treats Monday-Friday as working days. "
+        f"Update the chinese-calendar package or add the year's holidays and 调休 days as calendar overrides."
+    )
+    logger.warning(message)
+    mail_admins(f"OpsTeam: no holiday calendar for {year}", message, fail_silently=True)

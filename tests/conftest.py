@@ -1,0 +1,58 @@
+"""Shared fixtures: a team with the default playbook, and its people (owner / teammate / lead / director / outsider)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from checklists.services.playbook import playbook_load
+from opsteam.lib.clock import business_tz
+from tests.factories import TeamFactory, member_with_role
+
+# A normal working Monday, 08:00 in Shanghai.
+MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=business_tz())
+
+
+@pytest.fixture
+def team(db):
+    team = TeamFactory(slug="shop", name="测试旗舰店")
+    playbook_load(team=team)
+    return team
+
+
+@pytest.fixture
+def other_team(db):
+    team = TeamFactory(slug="other", name="别家店铺")
+    playbook_load(team=team)
+    return team
+
+
+@pytest.fixture
+def warehouse_member(team):
+    return member_with_role(team, "warehouse", username="wh1", display_name="陈仓库")
+
+
+@pytest.fixture
+def warehouse_teammate(team):
+    return member_with_role(team, "warehouse", username="wh2", display_name="林仓库")
+
+
+@pytest.fixture
+def warehouse_lead(team):
+    return member_with_role(team, "warehouse", lead=True, username="whlead", display_name="冯仓库")
+
+
+@pytest.fixture
+def service_member(team):
+    return member_with_role(team, "service", username="cs1", display_name="郑客服")
+
+
+@pytest.fixture
+def director(team):
+    return member_with_role(team, "director", lead=True, username="boss", display_name="张总监", is_director=True)
+
+
+@pytest.fixture
+def outsider(other_team):
+    return member_with_role(other_team, "warehouse", username="outsider", display_name="外人")

@@ -164,7 +164,8 @@ class CalendarOverride(models.Model):
         constraints = [models.UniqueConstraint(fields=["team", "date"], name="roles_calendaroverride_one_per_team_per_date")]
 
     def __str__(self) -> str:
-        return f"{self.team} {self.date}: {'workday' if self.is_workday else 'off'}"
+        state = _("working day") if self.is_workday else _("day off")
+        return f"{self.team} {self.date}: {state}"
 
 
 class CalendarGap(models.Model):

@@ -56,3 +56,23 @@ def director(team):
 @pytest.fixture
 def outsider(other_team):
     return member_with_role(other_team, "warehouse", username="outsider", display_name="外人")
+
+
+@pytest.fixture
+def generate(team):
+    """Generate the team's lists for MONDAY (or another instant)."""
+    from checklists.services.generation import run_generate_due
+
+    def run(now=MONDAY):
+        return run_generate_due(team=team, now=now)
+
+    return run
+
+
+@pytest.fixture
+def frozen():
+    """The clock stopped at MONDAY 08:00 Shanghai."""
+    import time_machine
+
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller

@@ -108,6 +108,6 @@ def token_obtain(request):
     data.is_valid(raise_exception=True)
     user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
     if user is None or not user.is_active:
-        raise exceptions.AuthenticationFailed(_("Wrong username or password."))
+        raise exceptions.ValidationError({"detail": _("Wrong username or password.")})
     token, _created = Token.objects.get_or_create(user=user)
     return Response({"token": token.key})

@@ -1,0 +1,147 @@
+"""The API: token login, listing a day, ticking through the public endpoints, who may do what."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from checklists.models import ChecklistItem, TemplateItem, TickEvent
+from tests.factories import PASSWORD
+
+
+def client_for(member) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(member.user)
+    return client
+
+
+@pytest.fixture
+def wh_item(warehouse_member, generate):
+    generate()
+    return ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+
+
+def test_a_token_is_issued_for_a_good_password_only(warehouse_member, frozen):
+    client = APIClient()
+    bad = client.post("/api/v1/auth/token/", {"username": "wh1", "password": "wrong"}, format="json")
+    assert bad.status_code == 400
+    assert "Wrong username or password" in str(bad.json())
+    good = client.post("/api/v1/auth/token/", {"username": "wh1", "password": PASSWORD}, format="json")
+    assert good.status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {good.json()['token']}")
+    assert client.get("/api/v1/checklists/?date=2026-11-23").status_code == 200
+
+
+def test_anonymous_callers_are_refused():
+    assert APIClient().get("/api/v1/checklists/").status_code in (401, 403)
+
+
+def test_listing_a_day_returns_my_lists_with_items(warehouse_member, wh_item, frozen):
+    response = client_for(warehouse_member).get("/api/v1/checklists/?date=2026-11-23")
+    assert response.status_code == 200
+    [listing] = response.json()
+    assert listing["role"] == "warehouse"
+    assert listing["name"] == "仓库每日自查"
+    assert [i["playbook_id"] for i in listing["items"]][:2] == ["SC-WH-1", "SC-WH-1a"]
+    assert client_for(warehouse_member).get("/api/v1/checklists/").json() == response.json()  # default: today
+
+
+@pytest.mark.parametrize("query", ["date=2026-13-40", "date=yesterday", "date=9999-01-01", "member=abc", "member=-1"])
+def test_bad_query_parameters_get_a_400_with_a_message(warehouse_member, query):
+    response = client_for(warehouse_member).get(f"/api/v1/checklists/?{query}")
+    assert response.status_code == 400
+    assert response.json()
+
+
+def test_the_list_costs_the_same_queries_whatever_the_number_of_items(warehouse_member, generate, django_assert_max_num_queries):
+    template_items = TemplateItem.objects.filter(template__playbook_id="SC-WH", template__team=warehouse_member.team)
+    generate()
+    client = client_for(warehouse_member)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/checklists/?date=2026-11-23")
+    ChecklistItem.objects.all().delete()
+    from checklists.models import Checklist
+
+    Checklist.objects.all().delete()
+    template = template_items.first().template
+    for n in range(30):
+        TemplateItem.objects.create(template=template, order=100 + n, text=f"额外检查 {n}")
+    generate()
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/api/v1/checklists/?date=2026-11-23")
+    assert len(response.json()[0]["items"]) == 40
+    assert len(many) == len(few)
+    assert len(many) <= 6
+
+
+def test_tick_and_untick_are_idempotent(warehouse_member, wh_item):
+    client = client_for(warehouse_member)
+    first = client.post(f"/api/v1/checklist-items/{wh_item.pk}/tick/", {"note": "好"}, format="json")
+    second = client.post(f"/api/v1/checklist-items/{wh_item.pk}/tick/", {"note": "好"}, format="json")
+    assert first.status_code == second.status_code == 200
+    assert first.json()["status"] == "done"
+    assert TickEvent.objects.filter(action="tick").count() == 1
+    for _ in range(2):
+        assert client.post(f"/api/v1/checklist-items/{wh_item.pk}/untick/").json()["status"] == "open"
+    assert TickEvent.objects.filter(action="untick").count() == 1
+
+
+def test_a_validation_error_is_a_400_with_the_worker_s_message(service_member, generate):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5")
+    response = client_for(service_member).post(f"/api/v1/checklist-items/{item.pk}/tick/", {"value": 3}, format="json")
+    assert response.status_code == 400
+    assert "target is 10" in str(response.json())
+    too_long = client_for(service_member).post(f"/api/v1/checklist-items/{item.pk}/tick/", {"note": "长" * 70000}, format="json")
+    assert too_long.status_code in (400, 413)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("warehouse_member", 200),  # own item
+        ("warehouse_lead", 200),  # lead of the role, on behalf
+        ("director", 200),
+        ("warehouse_teammate", 404),  # same role, not a lead: cannot even see it
+        ("service_member", 404),  # other role
+        ("outsider", 404),  # other team
+    ],
+)
+def test_who_may_tick_a_warehouse_item(request, wh_item, who, expected):
+    member = request.getfixturevalue(who)
+    response = client_for(member).post(f"/api/v1/checklist-items/{wh_item.pk}/tick/", {}, format="json")
+    assert response.status_code == expected
+    assert TickEvent.objects.exists() == (expected == 200)
+
+
+def test_a_lead_sees_their_role_and_the_director_the_team(warehouse_member, warehouse_lead, service_member, director, generate, frozen):
+    generate()
+    lead_view = client_for(warehouse_lead).get("/api/v1/checklists/").json()
+    assert {c["member"] for c in lead_view} == {warehouse_member.pk, warehouse_lead.pk}
+    director_view = client_for(director).get("/api/v1/checklists/").json()
+    assert {c["member"] for c in director_view} == {warehouse_member.pk, warehouse_lead.pk, service_member.pk}
+    only = client_for(director).get(f"/api/v1/checklists/?member={service_member.pk}").json()
+    assert {c["member"] for c in only} == {service_member.pk}
+
+
+def test_another_team_s_list_is_not_found(outsider, wh_item):
+    assert client_for(outsider).get(f"/api/v1/checklists/{wh_item.checklist_id}/").status_code == 404
+
+
+def test_a_user_without_a_team_is_refused(db, wh_item):
+    from tests.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    assert client.get("/api/v1/checklists/").status_code == 403
+
+
+def test_the_schema_and_the_offline_swagger_ui_are_served(warehouse_member, client):
+    client.force_login(warehouse_member.user)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/checklist-items/{id}/tick/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
+    assert b"swagger-ui" in docs.content

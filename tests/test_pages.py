@@ -1,0 +1,129 @@
+"""The pages: login, today (htmx and plain posts), history, photos, the language switch."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from checklists.models import ChecklistItem, TickEvent
+from checklists.services.ticks import tick_record
+from tests.conftest import MONDAY
+
+
+@pytest.fixture
+def logged_in(client, warehouse_member):
+    client.force_login(warehouse_member.user)
+    return client
+
+
+def test_the_login_page_is_in_chinese_by_default(client, db):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert 'lang="zh-hans"' in response.content.decode()
+
+
+def test_the_language_switch_is_on_every_page_and_switches_to_english(logged_in, generate, frozen):
+    generate()
+    page = logged_in.get("/today/").content.decode()
+    assert 'action="/i18n/setlang/"' in page
+    logged_in.post("/i18n/setlang/", {"language": "en", "next": "/today/"})
+    assert 'lang="en"' in logged_in.get("/today/").content.decode()
+
+
+def test_anonymous_users_are_sent_to_login(client, db):
+    response = client.get("/today/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_today_shows_my_lists_grouped_with_progress(logged_in, generate, frozen):
+    generate()
+    page = logged_in.get("/today/").content.decode()
+    assert "仓库每日自查" in page
+    assert "包装盒" in page
+    assert 'data-testid="day-percent">0%' in page
+
+
+def test_today_costs_a_fixed_number_of_queries(logged_in, warehouse_member, generate, frozen, django_assert_max_num_queries):
+    generate()
+    with django_assert_max_num_queries(12):
+        assert logged_in.get("/today/").status_code == 200
+
+
+def test_a_tick_with_htmx_returns_the_card_and_the_total(logged_in, warehouse_member, generate, frozen):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    response = logged_in.post(f"/items/{item.pk}/tick/", {"action": "done"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="list-{item.checklist_id}"' in body
+    assert 'id="day-total"' in body
+    assert 'hx-swap-oob="true"' in body
+    item.refresh_from_db()
+    assert item.status == "done"
+
+
+def test_a_plain_form_post_works_without_javascript(logged_in, warehouse_member, generate, frozen):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    response = logged_in.post(f"/items/{item.pk}/tick/", {"action": "done"})
+    assert response.status_code == 302
+    assert f"#item-{item.pk}" in response["Location"]
+    response = logged_in.post(f"/items/{item.pk}/untick/")
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_a_bad_input_shows_a_clear_message_and_saves_nothing(client, service_member, generate, frozen):
+    client.force_login(service_member.user)
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5")
+    body = client.post(f"/items/{item.pk}/tick/", {"action": "done", "value": "7"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "10" in body
+    assert 'class="errors"' in body
+    follow = client.post(f"/items/{item.pk}/tick/", {"action": "done", "value": "x"}, follow=True).content.decode()
+    assert 'role="alert"' in follow
+    item.refresh_from_db()
+    assert item.status == "open"
+    assert not TickEvent.objects.exists()
+
+
+def test_someone_else_s_item_is_not_found(client, service_member, warehouse_member, generate, frozen):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    client.force_login(service_member.user)
+    assert client.post(f"/items/{item.pk}/tick/", {"action": "done"}).status_code == 404
+    assert client.get(f"/items/{item.pk}/photo/").status_code == 404
+
+
+def test_yesterday_s_unfinished_items_stay_until_the_cutoff_and_are_late_when_ticked(client, warehouse_member, generate):
+    generate()
+    tuesday_morning = MONDAY + timedelta(days=1, hours=1)  # Tue 09:00
+    generate(tuesday_morning)
+    logged_in = client
+    with time_machine.travel(tuesday_morning, tick=False):
+        client.force_login(warehouse_member.user)
+        page = logged_in.get("/today/").content.decode()
+        assert "11-23" in page  # the carried-over card shows its date
+        monday_item = ChecklistItem.objects.get(checklist__member=warehouse_member, checklist__date="2026-11-23", playbook_id="SC-WH-2")
+        logged_in.post(f"/items/{monday_item.pk}/tick/", {"action": "done"})
+        monday_item.refresh_from_db()
+        assert monday_item.is_late
+    with time_machine.travel(MONDAY + timedelta(days=1, hours=5), tick=False):  # Tue 13:00, after the 12:00 cutoff
+        assert "11-23" not in logged_in.get("/today/").content.decode()
+
+
+def test_history_shows_my_days_and_a_lead_sees_each_member(client, warehouse_member, warehouse_lead, generate):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    tick_record(item=item, actor=warehouse_member, now=MONDAY + timedelta(hours=3))  # 11:00, late
+    with time_machine.travel(MONDAY + timedelta(days=1), tick=False):
+        client.force_login(warehouse_member.user)
+        mine = client.get("/history/")
+        assert mine.context["days"][0].late == 1
+        assert mine.context["days"][0].done == 1
+        assert "team_rows" not in mine.context
+        client.force_login(warehouse_lead.user)
+        lead = client.get("/history/")
+        assert [row.member for row in lead.context["team_rows"]] == [warehouse_member]

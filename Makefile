@@ -21,7 +21,7 @@ run: install
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py run_jobs --job generate_checklists
 	@echo ""
-	@echo "OpsTeam is starting on http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
+	@echo "OpsTeam is starting on http://127.0.0.1:$${OPSTEAM_PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
 	@echo "Log in as director / opsteam-demo (more logins above and in README.md)"
 	@echo ""
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
@@ -41,7 +41,7 @@ test-fast: install
 	$(BIN)/pytest tests --ignore=tests/integration --ignore=tests/browser -q
 
 test-integration: install
-	$(BIN)/pytest tests/integration -q -p no:cacheprovider
+	$(BIN)/pytest tests/integration -q -p no:cacheprovider --ds=opsteam.settings.integration
 
 test-browser: install
 	$(BIN)/pytest tests/browser -q

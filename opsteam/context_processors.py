@@ -4,6 +4,11 @@ from django.http import HttpRequest
 
 
 def member(request: HttpRequest) -> dict:
-    """The signed-in user's team membership, or None (admins and anonymous users have none)."""
-    user = getattr(request, "user", None)
-    return {"current_member": getattr(user, "member", None) if user and user.is_authenticated else None}
+    """The signed-in user's team membership (set by roles.access.member_required), else looked up once."""
+    current = getattr(request, "member", None)
+    if current is None:
+        from roles.selectors import member_get_for_user
+
+        user = getattr(request, "user", None)
+        current = member_get_for_user(user=user) if user is not None and user.is_authenticated else None
+    return {"current_member": current}

@@ -44,10 +44,21 @@ def test_today_shows_my_lists_grouped_with_progress(logged_in, generate, frozen)
     assert 'data-testid="day-percent">0%' in page
 
 
-def test_today_costs_a_fixed_number_of_queries(logged_in, warehouse_member, generate, frozen, django_assert_max_num_queries):
+def test_today_costs_a_fixed_number_of_queries_whatever_the_number_of_items(logged_in, team, generate, frozen, django_assert_num_queries):
+    from checklists.models import TemplateItem
+
     generate()
-    with django_assert_max_num_queries(12):
+    # session, user, member, lists, items, carry-over date
+    with django_assert_num_queries(6):
         assert logged_in.get("/today/").status_code == 200
+    ChecklistItem.objects.all().delete()
+    ChecklistItem.objects.model.checklist.field.related_model.objects.all().delete()
+    template = TemplateItem.objects.filter(template__team=team, template__playbook_id="SC-WH").first().template
+    TemplateItem.objects.bulk_create(TemplateItem(template=template, order=100 + n, text=f"检查 {n}") for n in range(40))
+    generate()
+    with django_assert_num_queries(6):
+        page = logged_in.get("/today/").content.decode()
+    assert "检查 39" in page
 
 
 def test_a_tick_with_htmx_returns_the_card_and_the_total(logged_in, warehouse_member, generate, frozen):
@@ -127,3 +138,12 @@ def test_history_shows_my_days_and_a_lead_sees_each_member(client, warehouse_mem
         client.force_login(warehouse_lead.user)
         lead = client.get("/history/")
         assert [row.member for row in lead.context["team_rows"]] == [warehouse_member]
+
+
+def test_a_login_without_a_team_gets_a_friendly_403(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    response = client.get("/today/")
+    assert response.status_code == 403
+    assert "director" in response.content.decode() or "总监" in response.content.decode()

@@ -94,6 +94,9 @@ def test_load_demo_is_safe_to_run_twice_and_creates_the_documented_logins(capsys
     assert Member.objects.get(user__username="warehouse_lead").role_links.get().is_lead
     assert Member.objects.get(user__username="warehouse_1").user.check_password("opsteam-demo")
     assert "warehouse_lead" in capsys.readouterr().out
+    from django.contrib.auth import get_user_model
+
+    assert get_user_model().objects.get(username="admin").is_superuser
 
 
 @pytest.mark.django_db

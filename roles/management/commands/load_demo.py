@@ -1,6 +1,7 @@
 """Create the demo shop 示例旗舰店 with stable logins. Safe to run twice; refused in production."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -45,6 +46,14 @@ class Command(BaseCommand):
                 member_create(team=team, username=f"{code}_lead", password=DEMO_PASSWORD, display_name=lead_name, lead_of=[role])
                 member_create(team=team, username=f"{code}_1", password=DEMO_PASSWORD, display_name=member_name, roles=[role])
                 logins += [(f"{code}_lead", f"{role.name} lead", ""), (f"{code}_1", f"{role.name}", "")]
+            # The admin site edits the playbook, members, covers, calendar overrides and beat schedules.
+            admin_user, created = get_user_model().objects.get_or_create(
+                username="admin", defaults={"is_staff": True, "is_superuser": True}
+            )
+            if created:
+                admin_user.set_password(DEMO_PASSWORD)
+                admin_user.save(update_fields=["password"])
+            logins.append(("admin", "admin site (/admin/)", ""))
         self.stdout.write(self.style.SUCCESS("Demo shop 示例旗舰店 is ready. Logins (password: opsteam-demo):"))
         for username, label, _ in logins:
             self.stdout.write(f"  {username:<18} {label}")

@@ -62,7 +62,7 @@ def test_a_second_load_never_overwrites_an_owner_s_edit(team):
     disabled.refresh_from_db()
     assert item.text == "店长改过的文字"
     assert disabled.is_active is False
-    assert report.kept.get("template items") == 1
+    assert report.kept.get("checklists.TemplateItem") == 1
 
 
 def test_a_newer_playbook_updates_rows_nobody_edited(team):
@@ -72,7 +72,7 @@ def test_a_newer_playbook_updates_rows_nobody_edited(team):
     changed = {**data, "roles": [dict(r, name=r["name"] + "部") if r["code"] == "warehouse" else r for r in data["roles"]]}
     report = playbook_load(team=team, data=changed)
     assert Role.objects.get(team=team, code="warehouse").name == "仓库部"
-    assert report.updated.get("roles") == 1
+    assert report.updated.get("roles.Role") == 1
 
 
 @pytest.mark.django_db

@@ -56,7 +56,7 @@ def playbook_row_sync(model: type[models.Model], *, lookup: dict[str, Any], valu
 
     A row is "edited" when its current fields no longer hash to the checksum stored at load time.
     """
-    label = model._meta.verbose_name_plural
+    label = model._meta.label  # stable in every language, e.g. checklists.TemplateItem
     new_checksum = _checksum(values)
     row = model.objects.filter(**lookup).first()
     if row is None:

@@ -25,7 +25,7 @@ def test_a_token_is_issued_for_a_good_password_only(warehouse_member, frozen):
     client = APIClient()
     bad = client.post("/api/v1/auth/token/", {"username": "wh1", "password": "wrong"}, format="json")
     assert bad.status_code == 400
-    assert "Wrong username or password" in str(bad.json())
+    assert "用户名或密码错误" in str(bad.json())
     good = client.post("/api/v1/auth/token/", {"username": "wh1", "password": PASSWORD}, format="json")
     assert good.status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Token {good.json()['token']}")
@@ -91,7 +91,7 @@ def test_a_validation_error_is_a_400_with_the_worker_s_message(service_member, g
     item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5")
     response = client_for(service_member).post(f"/api/v1/checklist-items/{item.pk}/tick/", {"value": 3}, format="json")
     assert response.status_code == 400
-    assert "target is 10" in str(response.json())
+    assert "目标是 10" in str(response.json())
     too_long = client_for(service_member).post(f"/api/v1/checklist-items/{item.pk}/tick/", {"note": "长" * 70000}, format="json")
     assert too_long.status_code in (400, 413)
 
@@ -145,3 +145,13 @@ def test_the_schema_and_the_offline_swagger_ui_are_served(warehouse_member, clie
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
     assert b"swagger-ui" in docs.content
+
+
+def test_errors_are_in_chinese_by_default_and_english_on_request(service_member, generate):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5")
+    client = client_for(service_member)
+    chinese = client.post(f"/api/v1/checklist-items/{item.pk}/tick/", {"value": 3}, format="json")
+    english = client.post(f"/api/v1/checklist-items/{item.pk}/tick/", {"value": 3}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert "目标是 10" in str(chinese.json())
+    assert "The target is 10; you entered 3" in str(english.json())

@@ -75,7 +75,7 @@ def test_a_tick_after_the_due_time_is_late(wh_items, warehouse_member):
 
 def test_the_group_is_done_when_all_sub_items_are_and_reopens_with_one(wh_items, warehouse_member):
     subs = [wh_items[f"SC-WH-1{c}"] for c in "abcdef"]
-    with pytest.raises(ValidationError, match="sub-items"):
+    with pytest.raises(ValidationError, match="子项"):
         tick_record(item=wh_items["SC-WH-1"], actor=warehouse_member, now=MONDAY)
     for sub in subs[:-1]:
         tick_record(item=sub, actor=warehouse_member, now=MONDAY)
@@ -87,9 +87,9 @@ def test_the_group_is_done_when_all_sub_items_are_and_reopens_with_one(wh_items,
 
 
 def test_a_count_needs_its_target_or_a_not_done_note(cs_items, service_member):
-    with pytest.raises(ValidationError, match="target is 10; you entered 7"):
+    with pytest.raises(ValidationError, match="目标是 10，你填的是 7"):
         tick_record(item=cs_items["SC-CS-5"], actor=service_member, now=MONDAY, value="7")
-    with pytest.raises(ValidationError, match="Enter how many"):
+    with pytest.raises(ValidationError, match="请填写完成的数量"):
         tick_record(item=cs_items["SC-CS-5"], actor=service_member, now=MONDAY)
     item, _ = tick_record(item=cs_items["SC-CS-5"], actor=service_member, now=MONDAY, value="10")
     assert item.value == 10
@@ -108,7 +108,7 @@ def test_a_number_must_be_a_number(team, generate):
 
 
 def test_not_done_requires_a_note_where_the_item_asks(cs_items, service_member):
-    with pytest.raises(ValidationError, match="a note is required"):
+    with pytest.raises(ValidationError, match="备注"):
         tick_record(item=cs_items["SC-CS-2"], actor=service_member, now=MONDAY, status="not_done", note="  ")
     item, _ = tick_record(item=cs_items["SC-CS-2"], actor=service_member, now=MONDAY, status="not_done", note="快递未取件")
     assert item.status == "not_done"
@@ -121,10 +121,10 @@ def test_a_photo_is_stored_and_a_non_image_or_huge_file_is_refused(team, generat
     ops = member_with_role(team, "operations", username="ops2")
     generate()
     item = ChecklistItem.objects.get(checklist__member=ops, playbook_id="SC-OPS-8")
-    with pytest.raises(ValidationError, match="not a picture"):
+    with pytest.raises(ValidationError, match="不是图片"):
         tick_record(item=item, actor=ops, now=MONDAY, photo=SimpleUploadedFile("x.jpg", b"%PDF-1.4 not an image", "image/jpeg"))
     big = SimpleUploadedFile("big.png", b"\0" * (20 * 1024 * 1024), "image/png")
-    with pytest.raises(ValidationError, match="too large"):
+    with pytest.raises(ValidationError, match="太大"):
         tick_record(item=item, actor=ops, now=MONDAY, photo=big)
     item.refresh_from_db()
     assert (item.status, item.photo.name) == ("open", "")

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from checklists.models import ItemStatus
@@ -19,6 +20,7 @@ from checklists.selectors.today import checklist_list, checklist_view, today_for
 from checklists.services.ticks import tick_record, tick_undo
 from opsteam.lib.clock import local_date
 from roles.access import member_is_lead_or_above, member_required
+from roles.selectors import member_list_actable_by
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -28,8 +30,23 @@ def _client_ip(request: HttpRequest) -> str | None:
 @require_GET
 @member_required
 def today(request: HttpRequest) -> HttpResponse:
-    day = today_for_member(member=request.member, now=timezone.now())
-    return render(request, "checklists/today.html", {"today": day})
+    """My day; a lead or the director may open a member's day with ?member=ID and tick for them."""
+    actable = member_list_actable_by(viewer=request.member)
+    subject = request.member
+    if request.GET.get("member"):
+        subject = next((m for m in actable if str(m.pk) == request.GET["member"]), None)
+        if subject is None:
+            raise Http404
+    day = today_for_member(member=subject, now=timezone.now())
+    return render(request, "checklists/today.html", {"today": day, "subject": subject, "actable": actable})
+
+
+def _back(request: HttpRequest, item) -> HttpResponse:
+    """Without JavaScript: back to the page the form was on (a lead may be on a member's day)."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(f"{referer.split('#')[0]}#item-{item.pk}")
+    return redirect(f"/today/#item-{item.pk}")
 
 
 def _card_response(request: HttpRequest, item, *, errors: dict | None = None) -> HttpResponse:
@@ -37,7 +54,7 @@ def _card_response(request: HttpRequest, item, *, errors: dict | None = None) ->
     now = timezone.now()
     checklist = checklist_list(viewer=request.member).get(pk=item.checklist_id)
     view = checklist_view(checklist, now=now, carryover=checklist.date < local_date(now))
-    day = today_for_member(member=request.member, now=now) if checklist.assignee_id == request.member.pk else None
+    day = today_for_member(member=checklist.assignee, now=now)
     return render(
         request,
         "checklists/_card.html",
@@ -68,10 +85,10 @@ def item_tick(request: HttpRequest, item_id: int) -> HttpResponse:
             return _card_response(request, item, errors=errors)
         for text in functools.reduce(operator.iadd, errors.values(), []):
             messages.error(request, f"{item.text}: {text}")
-        return redirect("today")
+        return _back(request, item)
     if request.htmx:
         return _card_response(request, item)
-    return redirect(f"{request.build_absolute_uri('/today/')}#item-{item.pk}")
+    return _back(request, item)
 
 
 @require_POST
@@ -81,7 +98,7 @@ def item_untick(request: HttpRequest, item_id: int) -> HttpResponse:
     tick_undo(item=item, actor=request.member, now=timezone.now(), ip=_client_ip(request))
     if request.htmx:
         return _card_response(request, item)
-    return redirect(f"/today/#item-{item.pk}")
+    return _back(request, item)
 
 
 @require_GET

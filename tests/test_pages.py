@@ -48,15 +48,15 @@ def test_today_costs_a_fixed_number_of_queries_whatever_the_number_of_items(logg
     from checklists.models import TemplateItem
 
     generate()
-    # session, user, member, lists, items, carry-over date
-    with django_assert_num_queries(6):
+    # session, user, member, member's roles (whose day may I open?), lists, items, carry-over date
+    with django_assert_num_queries(7):
         assert logged_in.get("/today/").status_code == 200
     ChecklistItem.objects.all().delete()
     ChecklistItem.objects.model.checklist.field.related_model.objects.all().delete()
     template = TemplateItem.objects.filter(template__team=team, template__playbook_id="SC-WH").first().template
     TemplateItem.objects.bulk_create(TemplateItem(template=template, order=100 + n, text=f"检查 {n}") for n in range(40))
     generate()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         page = logged_in.get("/today/").content.decode()
     assert "检查 39" in page
 
@@ -147,3 +147,29 @@ def test_a_login_without_a_team_gets_a_friendly_403(client, db):
     response = client.get("/today/")
     assert response.status_code == 403
     assert "director" in response.content.decode() or "总监" in response.content.decode()
+
+
+def test_a_lead_opens_a_member_s_day_and_ticks_on_their_behalf(client, warehouse_member, warehouse_lead, generate, frozen):
+    generate()
+    client.force_login(warehouse_lead.user)
+    page = client.get(f"/today/?member={warehouse_member.pk}")
+    assert page.status_code == 200
+    assert page.context["today"].lists[0].checklist.member == warehouse_member
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    back = client.post(f"/items/{item.pk}/tick/", {"action": "done"}, HTTP_REFERER=f"http://testserver/today/?member={warehouse_member.pk}")
+    assert back["Location"] == f"http://testserver/today/?member={warehouse_member.pk}#item-{item.pk}"
+    event = TickEvent.objects.get()
+    assert (event.actor, event.on_behalf_of) == (warehouse_lead, warehouse_member)
+
+
+def test_staff_and_other_roles_cannot_open_someone_else_s_day(client, warehouse_member, warehouse_teammate, service_member, outsider):
+    for viewer in (warehouse_teammate, service_member, outsider):
+        client.force_login(viewer.user)
+        assert client.get(f"/today/?member={warehouse_member.pk}").status_code == 404
+
+
+def test_an_offsite_referer_is_not_followed(logged_in, warehouse_member, generate, frozen):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    response = logged_in.post(f"/items/{item.pk}/tick/", {"action": "done"}, HTTP_REFERER="https://evil.example/today/")
+    assert response["Location"] == f"/today/#item-{item.pk}"

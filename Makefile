@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check test-fast test-integration test-browser messages bench clean
+.PHONY: install run test lint check test-fast test-integration test-browser messages clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +50,6 @@ test-browser: install
 messages:
 	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (apt-get install gettext)"; exit 1; }
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
-
-bench: install
-	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var

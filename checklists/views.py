@@ -37,7 +37,7 @@ def today(request: HttpRequest) -> HttpResponse:
         subject = next((m for m in actable if str(m.pk) == request.GET["member"]), None)
         if subject is None:
             raise Http404
-    day = today_for_member(member=subject, now=timezone.now())
+    day = today_for_member(member=subject, now=timezone.now(), viewer=request.member)
     return render(request, "checklists/today.html", {"today": day, "subject": subject, "actable": actable})
 
 
@@ -54,7 +54,7 @@ def _card_response(request: HttpRequest, item, *, errors: dict | None = None) ->
     now = timezone.now()
     checklist = checklist_list(viewer=request.member).get(pk=item.checklist_id)
     view = checklist_view(checklist, now=now, carryover=checklist.date < local_date(now))
-    day = today_for_member(member=checklist.assignee, now=now)
+    day = today_for_member(member=checklist.assignee, now=now, viewer=request.member)
     return render(
         request,
         "checklists/_card.html",

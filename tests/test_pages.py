@@ -173,3 +173,17 @@ def test_an_offsite_referer_is_not_followed(logged_in, warehouse_member, generat
     item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
     response = logged_in.post(f"/items/{item.pk}/tick/", {"action": "done"}, HTTP_REFERER="https://evil.example/today/")
     assert response["Location"] == f"/today/#item-{item.pk}"
+
+
+def test_a_lead_sees_only_the_member_s_lists_they_may_act_on(
+    client, team, warehouse_member, warehouse_lead, service_member, generate, frozen
+):
+    from datetime import date
+
+    from roles.services import cover_create
+
+    cover_create(absent=service_member, cover=warehouse_member, start_date=date(2026, 11, 23), end_date=date(2026, 11, 23))
+    generate()
+    client.force_login(warehouse_lead.user)
+    lists = client.get(f"/today/?member={warehouse_member.pk}").context["today"].lists
+    assert [view.checklist.role.code for view in lists] == ["warehouse"]  # not the 客服 list they cover

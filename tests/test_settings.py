@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from opsteam.lib.env import database_from_url, env_bool, env_int, env_time, env_url
+from opsteam.lib.env import database_from_url, env_bool, env_choice, env_int, env_time, env_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
         (lambda: env_int("X_PORT", 25, minimum=1), "X_PORT", "twenty", "not a whole number"),
         (lambda: env_int("X_PORT", 25, minimum=1), "X_PORT", "0", "at least 1"),
         (lambda: env_time("X_CUTOFF", "12:00"), "X_CUTOFF", "noon", "HH:MM"),
+        (lambda: env_choice("X_LEVEL", "INFO", choices={"INFO", "DEBUG"}), "X_LEVEL", "LOUD", "not one of"),
         (lambda: env_url("X_BROKER", "redis://", schemes={"redis"}), "X_BROKER", "http://x", "expected one of"),
         (lambda: database_from_url("X_DB", "sqlite://:memory:"), "X_DB", "mysql://x/y", "expected one of"),
     ],

@@ -92,11 +92,18 @@ class Today:
         return round(100 * self.done / self.total) if self.total else 100
 
 
-def today_for_member(*, member: Member, now: datetime) -> Today:
-    """My lists for today, and until the cutoff the previous day's lists that still have open items."""
+def today_for_member(*, member: Member, now: datetime, viewer: Member | None = None) -> Today:
+    """My lists for today, and until the cutoff the previous day's lists that still have open items.
+
+    `viewer` (default: the member) is who looks: a lead sees only the lists of a member that the
+    one access path lets them see.
+    """
     day = local_date(now)
     base = (
-        Checklist.objects.filter(assignee=member).select_related("role", "member", "assignee").prefetch_related(checklist_items_prefetch())
+        Checklist.objects.visible_to(viewer or member)
+        .filter(assignee=member)
+        .select_related("role", "member", "assignee")
+        .prefetch_related(checklist_items_prefetch())
     )
     lists = [checklist_view(c, now=now) for c in base.filter(date=day).order_by("role__order", "template__due_at", "id")]
     carryover: list[ListView] = []

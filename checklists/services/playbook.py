@@ -41,6 +41,8 @@ def _template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> 
             "schedule": SCHEDULES[row.get("schedule", "daily")],
             "weekdays": str(row.get("weekdays", "")),
             "month_day": row.get("month_day"),
+            "interval_weeks": row.get("interval_weeks", 1),
+            "anchor_date": row.get("anchor_date"),
             "generate_at": time.fromisoformat(row.get("generate_at", "07:00")),
             "due_at": time.fromisoformat(row.get("due_at", "18:00")),
         },

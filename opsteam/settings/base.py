@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from opsteam.lib.env import database_from_url, env_bool, env_int, env_list, env_str, env_time, env_url
+from opsteam.lib.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str, env_time, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("OPSTEAM_VAR_DIR", str(BASE_DIR / "var")))
@@ -165,7 +165,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", choices={"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 OPSTEAM_PRODUCTION = False  # production.py sets True; the demo refuses to load then

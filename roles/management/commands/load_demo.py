@@ -31,7 +31,7 @@ class Command(BaseCommand):
             team = team_create(name="示例旗舰店", slug=DEMO_SLUG)
             call_command("load_playbook", team=DEMO_SLUG, stdout=self.stdout)
             roles = {role.code: role for role in Role.objects.filter(team=team)}
-            logins = [("director", "总监 张总", "")]
+            logins = [("director", "总监 张总监", "")]
             member_create(
                 team=team,
                 username="director",

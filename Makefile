@@ -36,6 +36,7 @@ lint: install
 check: install messages
 	DJANGO_SETTINGS_MODULE=opsteam.settings.test $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=opsteam.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=opsteam.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 test-fast: install
 	$(BIN)/pytest tests --ignore=tests/integration --ignore=tests/browser -q

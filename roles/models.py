@@ -171,8 +171,8 @@ class CalendarOverride(models.Model):
 class CalendarGap(models.Model):
     """A year the calendar package does not know; recorded so the admins are warned once."""
 
-    year = models.PositiveSmallIntegerField(unique=True)
-    warned_at = models.DateTimeField(auto_now_add=True)
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    warned_at = models.DateTimeField(_("admins warned at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("calendar gap")

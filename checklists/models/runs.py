@@ -131,13 +131,15 @@ class TickAction(models.TextChoices):
 class TickEvent(models.Model):
     """Who changed an item, when, from where and what changed (issue 3: every tick, untick and edit)."""
 
-    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+")
-    on_behalf_of = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    action = models.CharField(max_length=10, choices=TickAction.choices)
-    changes = models.JSONField(default=dict)
-    at = models.DateTimeField()
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="events", verbose_name=_("item"))
+    actor = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("done by"))
+    on_behalf_of = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("on behalf of")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=TickAction.choices)
+    changes = models.JSONField(_("changes"), default=dict)
+    at = models.DateTimeField(_("when"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("tick record")

@@ -187,3 +187,15 @@ def test_a_lead_sees_only_the_member_s_lists_they_may_act_on(
     client.force_login(warehouse_lead.user)
     lists = client.get(f"/today/?member={warehouse_member.pk}").context["today"].lists
     assert [view.checklist.role.code for view in lists] == ["warehouse"]  # not the 客服 list they cover
+
+
+def test_today_s_open_items_are_not_counted_as_missed_until_the_day_is_over(client, warehouse_member, generate):
+    generate()
+    with time_machine.travel(MONDAY, tick=False):
+        client.force_login(warehouse_member.user)
+        [today] = client.get("/history/").context["days"]
+        assert (today.missed, today.open) == (0, today.total)
+    with time_machine.travel(MONDAY + timedelta(days=1), tick=False):
+        client.force_login(warehouse_member.user)
+        [monday] = client.get("/history/").context["days"]
+        assert monday.missed == monday.total

@@ -37,6 +37,26 @@ def test_every_role_and_self_check_id_of_the_playbook_is_loaded(team):
         assert documented <= ids | {"SC-PRO", "SC-CS", "SC-WH", "SC-ART", "SC-OPS"}
 
 
+def test_item_texts_are_whole_as_the_playbook_writes_them(team):
+    texts = dict(TemplateItem.objects.filter(template__team=team).values_list("playbook_id", "text"))
+    assert texts["SC-WH-2"] == "早上检查今天的下单情况并分析,安排最有效率的完成方式;包完货检查有没有遗漏"
+    assert texts["SC-CS-5"] == "抽查客服聊天记录 10 条,检查服务质量"
+    if PLAYBOOK_MD.exists():
+        rows = dict(re.findall(r"^\| (SC-[A-Z]+-\d+) \| (.*?) \|$", PLAYBOOK_MD.read_text(), re.MULTILINE))
+        for pid, source in rows.items():
+            if pid != "SC-WH-1":  # written as a group with one sub-item per supply
+                assert texts[pid] == re.sub(r"\s*\((?:\d{3}|every)[^)]*\)\s*$", "", source).strip(), pid
+
+
+def test_a_row_with_an_unknown_key_is_refused_not_half_loaded(team):
+    from opsteam.lib.playbook import playbook_read
+
+    data = playbook_read()
+    broken = {**data, "checklist_templates": [{**data["checklist_templates"][0], "items": [{"id": "X-1", "text": "a", "b": None}]}]}
+    with pytest.raises(ValueError, match="X-1 has unknown keys"):
+        playbook_load(team=team, data=broken)
+
+
 def test_items_carry_their_kind_order_and_targets(team):
     items = TemplateItem.objects.filter(template__team=team)
     assert items.get(playbook_id="SC-CS-5").kind == "count"

@@ -21,14 +21,25 @@ class DayStats:
     done: int
     late: int
     not_done: int
+    is_today: bool = False
+
+    @property
+    def open(self) -> int:
+        return self.total - self.done - self.not_done
 
     @property
     def missed(self) -> int:
-        return self.total - self.done - self.not_done
+        """Items never closed; today's open items are not missed yet."""
+        return 0 if self.is_today else self.open
 
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
+
+
+def _day(row: dict, *, today: date) -> DayStats:
+    day = row["checklist__date"]
+    return DayStats(day=day, total=row["total"], done=row["done"], late=row["late"], not_done=row["not_done"], is_today=day == today)
 
 
 def _stats(items, *, group_by: tuple[str, ...]):
@@ -50,10 +61,7 @@ def history_for_member(*, member: Member, today: date, days: int = HISTORY_DAYS)
     start = today - timedelta(days=days - 1)
     items = ChecklistItem.objects.filter(checklist__member=member, checklist__date__range=(start, today))
     rows = _stats(items, group_by=("checklist__date",))
-    return [
-        DayStats(day=row["checklist__date"], total=row["total"], done=row["done"], late=row["late"], not_done=row["not_done"])
-        for row in reversed(list(rows))
-    ]
+    return [_day(row, today=today) for row in reversed(list(rows))]
 
 
 @dataclass
@@ -82,7 +90,5 @@ def history_for_lead(*, lead: Member, today: date, days: int = HISTORY_DAYS) -> 
         items = items.filter(checklist__role_id__in=role_ids)
     by_member: dict[int, list[DayStats]] = {}
     for row in _stats(items, group_by=("checklist__member_id", "checklist__date")):
-        by_member.setdefault(row["checklist__member_id"], []).append(
-            DayStats(day=row["checklist__date"], total=row["total"], done=row["done"], late=row["late"], not_done=row["not_done"])
-        )
+        by_member.setdefault(row["checklist__member_id"], []).append(_day(row, today=today))
     return [MemberHistory(member=m, days=list(reversed(by_member.get(m.pk, [])))) for m in members.order_by("display_name")]

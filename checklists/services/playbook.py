@@ -30,7 +30,34 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
     return report
 
 
+TEMPLATE_KEYS = {
+    "id",
+    "role",
+    "name",
+    "source",
+    "schedule",
+    "weekdays",
+    "month_day",
+    "interval_weeks",
+    "anchor_date",
+    "generate_at",
+    "due_at",
+    "items",
+}
+ITEM_KEYS = {"id", "text", "source", "kind", "target", "unit", "due_at", "note_required", "sub_items"}
+
+
+def _keys_check(row: dict, allowed: set[str]) -> None:
+    """A stray key is a typo or an unquoted comma that cut a text short: refuse it rather than load half a row."""
+    unknown = set(row) - allowed
+    if unknown:
+        raise ValueError(
+            f"Playbook row {row.get('id', '?')} has unknown keys {sorted(map(str, unknown))}; quote texts that contain commas."
+        )
+
+
 def _template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> None:
+    _keys_check(row, TEMPLATE_KEYS)
     template = playbook_row_sync(
         ChecklistTemplate,
         lookup={"team": team, "playbook_id": row["id"]},
@@ -55,6 +82,7 @@ def _template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> 
 
 
 def _item_sync(*, template: ChecklistTemplate, parent: TemplateItem | None, order: int, row: dict, report: SyncReport) -> TemplateItem:
+    _keys_check(row, ITEM_KEYS)
     due = row.get("due_at")
     return playbook_row_sync(
         TemplateItem,

@@ -28,5 +28,5 @@ def schedule_install() -> int:
 
 
 def schedule_install_after_migrate(sender, using="default", **kwargs) -> None:
-    """post_migrate hook: every database that has the tables has the schedule."""
+    """post_migrate hook: after migrations the (default) database has the schedule."""
     schedule_install()

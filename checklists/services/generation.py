@@ -59,8 +59,11 @@ def run_generate_for_date(*, team: Team, day: date, now: datetime) -> Generation
     by_role: dict[int, list[ChecklistTemplate]] = {}
     for template in templates:
         by_role.setdefault(template.role_id, []).append(template)
-    links = MemberRole.objects.filter(member__in=Member.objects.filter(team=team).active(), role_id__in=by_role).values_list(
-        "member_id", "role_id"
+    # One insert order (member, role) for every run, so two concurrent runs cannot deadlock.
+    links = (
+        MemberRole.objects.filter(member__in=Member.objects.filter(team=team).active(), role_id__in=by_role)
+        .values_list("member_id", "role_id")
+        .order_by("member_id", "role_id")
     )
     covers = cover_map_for_date(team=team, day=day)
 

@@ -117,7 +117,7 @@ class ChecklistItem(models.Model):
         return self.status != ItemStatus.OPEN
 
 
-# Late closed items for reports: done after due.
+# Closed after the due time: the one definition of "late" for reports (history, later the board).
 LATE = Q(done_at__gt=F("due_at"))
 
 

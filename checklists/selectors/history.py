@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 
 from checklists.models import ChecklistItem, ItemStatus
+from checklists.models.runs import LATE
 from roles.models import Member
 from roles.selectors import member_led_role_ids
 
@@ -50,7 +51,7 @@ def _stats(items, *, group_by: tuple[str, ...]):
             total=Count("id"),
             done=Count("id", filter=Q(status=ItemStatus.DONE)),
             not_done=Count("id", filter=Q(status=ItemStatus.NOT_DONE)),
-            late=Count("id", filter=Q(done_at__gt=F("due_at"))),
+            late=Count("id", filter=LATE),
         )
         .order_by(*group_by)
     )

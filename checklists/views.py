@@ -58,7 +58,15 @@ def _card_response(request: HttpRequest, item, *, errors: dict | None = None) ->
     return render(
         request,
         "checklists/_card.html",
-        {"view": view, "errors": errors or {}, "error_item_id": item.pk, "today": day, "oob": True},
+        # After a refused tick, what the worker typed is shown again beside the message.
+        {
+            "view": view,
+            "errors": errors or {},
+            "error_item_id": item.pk if errors else None,
+            "posted": request.POST,
+            "today": day,
+            "oob": True,
+        },
     )
 
 

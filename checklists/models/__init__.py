@@ -1,15 +1,66 @@
-"""Checklist templates, the daily checklists made from them, and the record of every tick."""
+"""Templates, daily checklists and ticks; duties, escalation and notifications."""
 
+from checklists.models.escalation import (
+    Escalation,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationStatus,
+    NotifyWhom,
+    TaskSource,
+)
+from checklists.models.notifications import Channel, Delivery, DeliveryStatus, Notification, Robot, RobotKind, RobotSend
 from checklists.models.runs import Checklist, ChecklistItem, ItemStatus, TickAction, TickEvent
-from checklists.models.templates import ChecklistTemplate, ItemKind, ScheduleKind, TemplateItem
+from checklists.models.tasks import (
+    Campaign,
+    CampaignPhase,
+    CampaignStep,
+    CampaignTemplate,
+    DutyTemplate,
+    Plan,
+    PlanStageTemplate,
+    PlanStatus,
+    ProblemKind,
+    ProblemOrder,
+    Task,
+    TaskEvent,
+    TaskStatus,
+)
+from checklists.models.templates import ChecklistTemplate, ItemKind, Scheduled, ScheduleKind, TemplateItem
 
 __all__ = [
+    "Campaign",
+    "CampaignPhase",
+    "CampaignStep",
+    "CampaignTemplate",
+    "Channel",
     "Checklist",
     "ChecklistItem",
     "ChecklistTemplate",
+    "Delivery",
+    "DeliveryStatus",
+    "DutyTemplate",
+    "Escalation",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "EscalationStatus",
     "ItemKind",
     "ItemStatus",
+    "Notification",
+    "NotifyWhom",
+    "Plan",
+    "PlanStageTemplate",
+    "PlanStatus",
+    "ProblemKind",
+    "ProblemOrder",
+    "Robot",
+    "RobotKind",
+    "RobotSend",
     "ScheduleKind",
+    "Scheduled",
+    "Task",
+    "TaskEvent",
+    "TaskSource",
+    "TaskStatus",
     "TemplateItem",
     "TickAction",
     "TickEvent",

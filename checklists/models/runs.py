@@ -102,7 +102,11 @@ class ChecklistItem(models.Model):
                 name="checklists_item_closed_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["checklist", "order"], name="checklists_item_order")]
+        indexes = [
+            models.Index(fields=["checklist", "order"], name="checklists_item_order"),
+            # The escalation sweep reads open items by due time; done items (nearly all of them) stay out of it.
+            models.Index(fields=["due_at"], condition=Q(status="open", is_group=False), name="checklists_item_open_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.playbook_id} {self.text}".strip()

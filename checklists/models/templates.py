@@ -28,13 +28,9 @@ class ItemKind(models.TextChoices):
     PHOTO = "photo", _("Photo")
 
 
-class ChecklistTemplate(PlaybookRow):
-    """A list of items a role checks on a schedule, e.g. 仓库每日自查 (SC-WH)."""
+class Scheduled(models.Model):
+    """The schedule fields shared by checklist templates and duty templates (abstract)."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="checklist_templates", verbose_name=_("team"))
-    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="checklist_templates", verbose_name=_("role"))
-    name = models.CharField(_("name"), max_length=100)
-    source = models.CharField(_("source"), max_length=100, blank=True)
     schedule = models.CharField(_("schedule"), max_length=20, choices=ScheduleKind.choices, default=ScheduleKind.WORKDAYS)
     # ISO weekdays 1 (Monday) .. 7, as a string of digits: "135" = Mon, Wed, Fri.
     weekdays = models.CharField(
@@ -45,24 +41,9 @@ class ChecklistTemplate(PlaybookRow):
     month_day = models.PositiveSmallIntegerField(_("day of month"), null=True, blank=True)
     generate_at = models.TimeField(_("generated at"), default=time(7, 0))
     due_at = models.TimeField(_("due at"), default=time(18, 0))
-    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        verbose_name = _("checklist template")
-        verbose_name_plural = _("checklist templates")
-        ordering = ["team", "role__order", "due_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["team", "playbook_id"], condition=~Q(playbook_id=""), name="checklists_template_playbook_id_once_per_team"
-            ),
-            models.CheckConstraint(
-                condition=Q(month_day__isnull=True) | Q(month_day__gte=1, month_day__lte=31), name="checklists_template_month_day_valid"
-            ),
-            models.CheckConstraint(condition=Q(interval_weeks__gte=1), name="checklists_template_interval_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+        abstract = True
 
     def clean(self) -> None:
         if self.weekdays and not set(self.weekdays) <= set("1234567"):
@@ -89,6 +70,42 @@ class ChecklistTemplate(PlaybookRow):
         if self.schedule == ScheduleKind.MONTHLY:
             return day.day == self.month_day
         return False
+
+
+class ChecklistTemplate(PlaybookRow, Scheduled):
+    """A list of items a role checks on a schedule, e.g. 仓库每日自查 (SC-WH)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="checklist_templates", verbose_name=_("team"))
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="checklist_templates", verbose_name=_("role"))
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    escalation_policy = models.ForeignKey(
+        "checklists.EscalationPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("escalation policy"),
+        help_text=_("Empty: the team's default policy"),
+    )
+
+    class Meta:
+        verbose_name = _("checklist template")
+        verbose_name_plural = _("checklist templates")
+        ordering = ["team", "role__order", "due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "playbook_id"], condition=~Q(playbook_id=""), name="checklists_template_playbook_id_once_per_team"
+            ),
+            models.CheckConstraint(
+                condition=Q(month_day__isnull=True) | Q(month_day__gte=1, month_day__lte=31), name="checklists_template_month_day_valid"
+            ),
+            models.CheckConstraint(condition=Q(interval_weeks__gte=1), name="checklists_template_interval_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TemplateItem(PlaybookRow):

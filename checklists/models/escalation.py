@@ -1,0 +1,175 @@
+"""Escalation policies (who is told when something is late) and the escalations the sweep raises."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from roles.models import Member, Role, Team
+
+
+class NotifyWhom(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    LEAD = "lead", _("Role lead")
+    DIRECTOR = "director", _("Director")
+
+
+class TaskSource(models.TextChoices):
+    """Where a duty comes from (issue 4); also the key for a per-kind escalation policy."""
+
+    CHECKLIST = "checklist", _("Daily checklist")
+    RECURRING = "recurring", _("Recurring duty")
+    PROBLEM_ORDER = "problem_order", _("Problem order")
+    SHIPMENT = "shipment", _("Order to ship")
+    CAMPAIGN = "campaign", _("Campaign")
+    PLAN = "plan", _("Plan")
+    ADHOC = "adhoc", _("Assigned task")
+    MEETING = "meeting", _("Meeting action item")
+
+
+class EscalationPolicy(models.Model):
+    """A chain of levels: e.g. owner 30 min before due, the role lead at due + 30 min, the director at due + 2 h."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalation_policies", verbose_name=_("team"))
+    name = models.CharField(_("name"), max_length=100)
+    # Empty: the team's default, used where no template or task kind names a policy.
+    source = models.CharField(
+        _("applies to"),
+        max_length=20,
+        choices=TaskSource.choices,
+        blank=True,
+        help_text=_("Empty: the team's default policy. Otherwise the policy for this kind of duty."),
+    )
+    quiet_start = models.TimeField(_("quiet hours from"), default=time(22, 0))
+    quiet_end = models.TimeField(_("quiet hours until"), default=time(8, 0))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+        ordering = ["team", "source", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "source"], name="checklists_escalationpolicy_one_per_team_source"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationLevel(models.Model):
+    """One step of a policy: at <offset from due>, notify <whom>, repeat every <interval> up to <n> times."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels", verbose_name=_("policy"))
+    order = models.PositiveSmallIntegerField(_("level"))
+    offset_minutes = models.IntegerField(_("minutes from due"), help_text=_("Negative: before the due time, e.g. -30"))
+    notify = models.CharField(_("notify"), max_length=10, choices=NotifyWhom.choices)
+    repeat_every_minutes = models.PositiveIntegerField(_("repeat every (minutes)"), default=0, help_text=_("0: no repeat"))
+    repeat_times = models.PositiveSmallIntegerField(_("repeat up to (times)"), default=0)
+    # Urgent levels go out during quiet hours; the others wait until the morning.
+    urgent = models.BooleanField(_("urgent"), default=False)
+
+    class Meta:
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
+        ordering = ["policy", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "order"], name="checklists_escalationlevel_order_once_per_policy"),
+            models.CheckConstraint(
+                condition=Q(repeat_times=0) | Q(repeat_every_minutes__gte=1), name="checklists_escalationlevel_repeat_has_interval"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} #{self.order} {self.get_notify_display()} {self.offset_minutes:+d} min"
+
+    @property
+    def offset(self) -> timedelta:
+        return timedelta(minutes=self.offset_minutes)
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class EscalationQuerySet(models.QuerySet):
+    def visible_to(self, viewer: Member) -> EscalationQuerySet:
+        """The one access path: a member sees the escalations sent to them; a lead their roles'; the director the team's."""
+        from roles.selectors import member_led_role_ids
+
+        team_rows = self.filter(team_id=viewer.team_id)
+        if viewer.is_director or viewer.user.is_superuser:
+            return team_rows
+        return team_rows.filter(Q(recipient=viewer) | Q(role_id__in=member_led_role_ids(member=viewer)))
+
+
+class Escalation(models.Model):
+    """A level of a policy raised for one late item or duty: exactly once per item and level (the constraint)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("team"))
+    item = models.ForeignKey(
+        "checklists.ChecklistItem", on_delete=models.CASCADE, null=True, blank=True, related_name="escalations", verbose_name=_("item")
+    )
+    task = models.ForeignKey(
+        "checklists.Task", on_delete=models.CASCADE, null=True, blank=True, related_name="escalations", verbose_name=_("duty")
+    )
+    level = models.ForeignKey(EscalationLevel, on_delete=models.PROTECT, related_name="escalations", verbose_name=_("level"))
+    level_order = models.PositiveSmallIntegerField(_("level"))
+    notify = models.CharField(_("notify"), max_length=10, choices=NotifyWhom.choices)
+    role = models.ForeignKey(Role, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("role"))
+    # Who was told: resolved when the sweep writes the notification (owner, cover, lead or director).
+    recipient = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="escalations", verbose_name=_("sent to")
+    )
+    due_at = models.DateTimeField(_("due at"))
+    raised_at = models.DateTimeField(_("raised at"))
+    status = models.CharField(_("status"), max_length=15, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("acknowledged by")
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # Set in the transaction that writes the notification; a row left NULL by a failure is retried.
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    repeats_sent = models.PositiveSmallIntegerField(_("repeats sent"), default=0)
+    next_repeat_at = models.DateTimeField(_("next repeat at"), null=True, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+    # Rows inserted by one sweep share a batch, so the sweep learns which rows it inserted (as generation does).
+    batch = models.UUIDField(editable=False, db_index=True)
+
+    objects = EscalationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "level_order"], condition=Q(item__isnull=False), name="checklists_escalation_once_per_item_level"
+            ),
+            models.UniqueConstraint(
+                fields=["task", "level_order"], condition=Q(task__isnull=False), name="checklists_escalation_once_per_task_level"
+            ),
+            models.CheckConstraint(
+                condition=Q(item__isnull=False, task__isnull=True) | Q(item__isnull=True, task__isnull=False),
+                name="checklists_escalation_item_or_task",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "status"], name="checklists_esc_status"),
+            models.Index(
+                fields=["next_repeat_at"], condition=Q(status="open", next_repeat_at__isnull=False), name="checklists_esc_repeat_due"
+            ),
+            models.Index(fields=["raised_at"], condition=Q(notified_at__isnull=True), name="checklists_esc_unnotified"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_notify_display()} #{self.level_order} · {self.item_id or self.task_id}"
+
+    @property
+    def subject(self):
+        return self.item if self.item_id else self.task

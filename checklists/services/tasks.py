@@ -1,0 +1,501 @@
+"""Duties with deadlines: create, complete and reopen them, from every source of PLAYBOOK §3.
+
+Every write goes through one function here; the API, the pages, the meetings and the scheduler call them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from checklists.models import (
+    Campaign,
+    CampaignTemplate,
+    DutyTemplate,
+    Plan,
+    PlanStageTemplate,
+    PlanStatus,
+    ProblemKind,
+    ProblemOrder,
+    Task,
+    TaskEvent,
+    TaskSource,
+    TaskStatus,
+)
+from opsteam.lib.clock import local_date, local_datetime, local_time
+from roles.models import Member, MemberRole, Role, RoleCode, Team
+from roles.selectors import cover_map_for_date, member_led_role_ids, member_role_links, workday_is
+
+TITLE_MAX = 200
+DETAIL_MAX = 5000
+# How far ahead an assigned duty may be due: a typo such as 2062 for 2026 is refused.
+DUE_AHEAD_MAX = timedelta(days=400)
+# T-24H and T-SHIP (001 §3, §9).
+ORDER_DEADLINE = timedelta(hours=24)
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+
+def task_can_complete(*, task: Task, member: Member) -> bool:
+    """The owner or assignee; anyone holding the role of a role duty; a lead of the role; the director; who assigned it."""
+    if task.team_id != member.team_id:
+        return False
+    if member.is_director or member.user.is_superuser:
+        return True
+    if member.pk in (task.owner_id, task.assignee_id, task.created_by_id):
+        return True
+    if task.role_id is None:
+        return False
+    if task.role_id in member_led_role_ids(member=member):
+        return True
+    return task.owner_id is None and any(link.role_id == task.role_id for link in member_role_links(member=member))
+
+
+def task_can_assign(*, member: Member, owner: Member | None, role: Role | None) -> bool:
+    """The director assigns to anyone in the team; a lead to their roles and the members holding them."""
+    if member.is_director or member.user.is_superuser:
+        return True
+    led = member_led_role_ids(member=member)
+    if not led:
+        return False
+    if role is not None and role.pk not in led:
+        return False
+    if owner is not None:
+        return MemberRole.objects.filter(member=owner, role_id__in=led).exists()
+    return True
+
+
+# --- create -------------------------------------------------------------------------------------------
+
+
+def _assignee_for(*, team: Team, owner: Member | None, day: date) -> Member | None:
+    if owner is None:
+        return None
+    cover_id = cover_map_for_date(team=team, day=day).get(owner.pk)
+    return Member.objects.get(pk=cover_id) if cover_id else owner
+
+
+def _title_clean(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Give the duty a title, e.g. 提交补货表.")})
+    if len(title) > TITLE_MAX:
+        raise ValidationError({"title": _("The title is too long: at most %(max)d characters.") % {"max": TITLE_MAX}})
+    return title
+
+
+def task_create(
+    *,
+    team: Team,
+    title: str,
+    due_at: datetime,
+    source: str,
+    now: datetime,
+    owner: Member | None = None,
+    role: Role | None = None,
+    created_by: Member | None = None,
+    detail: str = "",
+    source_key: str = "",
+    playbook_id: str = "",
+    target: int | None = None,
+    unit: str = "",
+    ip: str | None = None,
+    **links,
+) -> Task:
+    """Create one duty. With a `source_key`, a second call returns the first duty instead of a copy.
+
+    `links` are the optional source rows: duty_template, campaign, plan, plan_stage.
+    """
+    title = _title_clean(title)
+    if len(detail) > DETAIL_MAX:
+        raise ValidationError({"detail": _("The description is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
+    if owner is None and role is None:
+        raise ValidationError({"owner": _("Choose who does it: a member or a role.")})
+    if owner is not None and owner.team_id != team.pk:
+        raise ValidationError({"owner": _("This member is not in your team.")})
+    if role is not None and role.team_id != team.pk:
+        raise ValidationError({"role": _("This role is not in your team.")})
+    if owner is not None and not owner.is_active:
+        raise ValidationError({"owner": _("This member is no longer active.")})
+    if due_at.tzinfo is None:
+        raise ValidationError({"due_at": _("Give the due time with its time zone.")})
+    if due_at > now + DUE_AHEAD_MAX:
+        raise ValidationError({"due_at": _("The due date is too far ahead: at most 400 days from today.")})
+    if source_key:
+        existing = Task.objects.filter(team=team, source_key=source_key).first()
+        if existing is not None:
+            return existing
+    day = local_date(due_at)
+    task = Task(
+        team=team,
+        source=source,
+        playbook_id=playbook_id,
+        title=title,
+        detail=detail,
+        role=role,
+        owner=owner,
+        assignee=_assignee_for(team=team, owner=owner, day=day),
+        date=day,
+        due_at=due_at,
+        target=target,
+        unit=unit,
+        created_by=created_by,
+        created_at=now,
+        source_key=source_key,
+        **links,
+    )
+    try:
+        with transaction.atomic():
+            task.save()
+            TaskEvent.objects.create(
+                task=task, actor=created_by, action="create", changes={"title": title, "due_at": due_at.isoformat()}, at=now, ip=ip
+            )
+    except IntegrityError:
+        # A concurrent call with the same source key won the insert: return its duty.
+        if source_key:
+            return Task.objects.get(team=team, source_key=source_key)
+        raise
+    return task
+
+
+def task_assign(
+    *,
+    member: Member,
+    title: str,
+    due_at: datetime,
+    now: datetime,
+    owner: Member | None = None,
+    role: Role | None = None,
+    detail: str = "",
+    ip: str | None = None,
+) -> Task:
+    """An ad-hoc duty that a lead or the director assigns."""
+    if not task_can_assign(member=member, owner=owner, role=role):
+        raise PermissionDenied(_("Only a lead (for their role) or the director can assign duties."))
+    if due_at < now - timedelta(days=1):
+        raise ValidationError({"due_at": _("The due time is in the past.")})
+    return task_create(
+        team=member.team, title=title, due_at=due_at, source=TaskSource.ADHOC, now=now, owner=owner, role=role,
+        created_by=member, detail=detail, ip=ip,
+    )  # fmt: skip
+
+
+def _value_parse(raw) -> Decimal | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"value": _("Enter a number, e.g. 3.")}) from None
+    if not value.is_finite() or abs(value) >= Decimal("1e12"):
+        raise ValidationError({"value": _("This number is out of range.")})
+    return value.quantize(Decimal("0.01"))
+
+
+# --- complete and reopen --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_complete(*, task: Task, member: Member, now: datetime, note: str = "", value=None, ip: str | None = None) -> Task:
+    """Mark a duty done. Idempotent: completing a done duty changes nothing. Done stops its escalation chain."""
+    task = Task.objects.select_for_update().select_related("team").get(pk=task.pk)
+    if not task_can_complete(task=task, member=member):
+        raise PermissionDenied(_("You cannot close this duty: it belongs to someone else."))
+    if task.status == TaskStatus.DONE:
+        return task
+    if task.status == TaskStatus.CANCELLED:
+        raise ValidationError(_("This duty was cancelled."))
+    number = _value_parse(value)
+    if task.target and (number is None or number < task.target):
+        raise ValidationError({"value": _("Enter how many you did: the target is %(target)d.") % {"target": task.target}})
+    if len(note) > DETAIL_MAX:
+        raise ValidationError({"note": _("The note is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
+    task.status = TaskStatus.DONE
+    task.done_at = now
+    task.done_by = member
+    task.value = number
+    task.note = note.strip()
+    task.save(update_fields=["status", "done_at", "done_by", "value", "note"])
+    TaskEvent.objects.create(task=task, actor=member, action="complete", changes={"status": "done", "note": task.note}, at=now, ip=ip)
+    from checklists.services.escalation import escalation_resolve
+
+    escalation_resolve(task=task, now=now)
+    if task.plan_id:
+        plan_advance(plan_id=task.plan_id, now=now)
+    if hasattr(task, "problem_order") and task.problem_order.closed_at is None:
+        ProblemOrder.objects.filter(pk=task.problem_order.pk).update(closed_at=now, closed_by=member, resolution=task.note)
+    return task
+
+
+@transaction.atomic
+def task_reopen(*, task: Task, member: Member, now: datetime, ip: str | None = None) -> Task:
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if not task_can_complete(task=task, member=member):
+        raise PermissionDenied(_("You cannot reopen this duty: it belongs to someone else."))
+    if task.status != TaskStatus.DONE:
+        return task
+    task.status, task.done_at, task.done_by = TaskStatus.OPEN, None, None
+    task.save(update_fields=["status", "done_at", "done_by"])
+    TaskEvent.objects.create(task=task, actor=member, action="reopen", changes={"status": "open"}, at=now, ip=ip)
+    return task
+
+
+# --- recurring duties (T-RESTOCK, T-WEEKLY-PROMO, T-CONTENT, T-TITLE, T-SUMMARY) ----------------
+
+
+@dataclass
+class DutyResult:
+    team: str
+    day: date
+    workday: bool = True
+    created: int = 0
+    templates: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if not self.workday:
+            return f"{self.team} {self.day}: not a working day, no duties"
+        return f"{self.team} {self.day}: {self.created} duties created ({', '.join(self.templates) or 'none due yet'})"
+
+
+def duties_generate_for_date(*, team: Team, day: date, now: datetime) -> DutyResult:
+    """One duty per recurring template and day, owned by the role (anyone holding it may close it).
+
+    Set-based and idempotent like the checklists: the source key's unique constraint decides.
+    """
+    result = DutyResult(team=team.slug, day=day)
+    if not workday_is(team=team, day=day):
+        result.workday = False
+        return result
+    today = local_date(now)
+    if day > today:
+        return result
+    templates = [
+        t
+        for t in DutyTemplate.objects.filter(team=team, is_active=True).select_related("role")
+        if t.falls_on(day) and (day < today or t.generate_at <= local_time(now))
+    ]
+    result.templates = [t.playbook_id or t.name for t in templates]
+    batch = uuid.uuid4()
+    rows = [
+        Task(
+            team=team,
+            source=TaskSource.RECURRING,
+            playbook_id=t.playbook_id,
+            title=t.title_on(day),
+            detail=t.note,
+            role=t.role,
+            date=day,
+            due_at=local_datetime(day, t.due_at),
+            target=t.target,
+            unit=t.unit,
+            created_at=now,
+            source_key=f"duty:{t.pk}:{day.isoformat()}",
+            duty_template=t,
+            escalation_policy=t.escalation_policy,
+            batch=batch,
+        )
+        for t in templates
+    ]
+    with transaction.atomic():
+        Task.objects.bulk_create(rows, ignore_conflicts=True)
+        result.created = Task.objects.filter(batch=batch).count()
+    return result
+
+
+# --- problem orders (T-24H) and orders to ship (T-SHIP) ---------------------------------------------
+
+
+def problem_order_log(*, member: Member, order_no: str, kind: str, note: str = "", now: datetime, ip: str | None = None) -> ProblemOrder:
+    """客服 logs a problem order: it must be settled within 24 h, as a duty of the role (T-24H, or T-SHIP for shipping)."""
+    order_no = (order_no or "").strip()
+    if not order_no:
+        raise ValidationError({"order_no": _("Enter the order number.")})
+    if len(order_no) > 64 or not order_no.isprintable():
+        raise ValidationError({"order_no": _("This order number is not valid: at most 64 letters or digits.")})
+    if kind not in ProblemKind.values:
+        raise ValidationError({"kind": _("Choose the kind of problem: refund, chase delivery, photo, other or ship.")})
+    if len(note) > DETAIL_MAX:
+        raise ValidationError({"note": _("The note is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
+    team = member.team
+    role_code = RoleCode.WAREHOUSE if kind == ProblemKind.SHIP else RoleCode.SERVICE
+    role = Role.objects.filter(team=team, code=role_code).first()
+    playbook_id = "T-SHIP" if kind == ProblemKind.SHIP else "T-24H"
+    source = TaskSource.SHIPMENT if kind == ProblemKind.SHIP else TaskSource.PROBLEM_ORDER
+    label = ProblemKind(kind).label
+    with transaction.atomic():
+        if ProblemOrder.objects.filter(team=team, order_no=order_no, kind=kind, closed_at__isnull=True).exists():
+            raise ValidationError({"order_no": _("This order is already logged with this problem and still open.")})
+        problem = ProblemOrder.objects.create(
+            team=team, order_no=order_no, kind=kind, note=note.strip(), logged_by=member, logged_at=now, due_at=now + ORDER_DEADLINE
+        )
+        problem.task = task_create(
+            team=team,
+            title=f"{label} {order_no}",
+            detail=note.strip(),
+            due_at=problem.due_at,
+            source=source,
+            now=now,
+            role=role,
+            owner=None if role else member,
+            created_by=member,
+            source_key=f"problem:{problem.pk}",
+            playbook_id=playbook_id,
+            ip=ip,
+        )
+        problem.save(update_fields=["task"])
+    return problem
+
+
+@transaction.atomic
+def problem_order_close(
+    *, problem: ProblemOrder, member: Member, resolution: str = "", now: datetime, ip: str | None = None
+) -> ProblemOrder:
+    problem = ProblemOrder.objects.select_for_update().get(pk=problem.pk)
+    if problem.team_id != member.team_id:
+        raise PermissionDenied(_("This problem order belongs to another team."))
+    if problem.closed_at is not None:
+        return problem
+    if len(resolution) > DETAIL_MAX:
+        raise ValidationError({"resolution": _("The note is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
+    problem.closed_at, problem.closed_by, problem.resolution = now, member, resolution.strip()
+    problem.save(update_fields=["closed_at", "closed_by", "resolution"])
+    if problem.task_id:
+        task_complete(task=problem.task, member=member, now=now, note=resolution, ip=ip)
+    return problem
+
+
+# --- campaigns (T-CAMPAIGN) -------------------------------------------------------------------------
+
+
+def _workday_on_or_before(*, team: Team, day: date) -> date:
+    for _step in range(14):
+        if workday_is(team=team, day=day):
+            return day
+        day -= timedelta(days=1)
+    return day
+
+
+def campaign_create(*, member: Member, template: CampaignTemplate, name: str, day: date, now: datetime, ip: str | None = None) -> Campaign:
+    """A lead or the director plans a campaign: one duty per step of the template, at its offset from the date.
+
+    A step that falls on a day off moves to the working day before it.
+    """
+    if not (member.is_director or member.user.is_superuser or member_led_role_ids(member=member)):
+        raise PermissionDenied(_("Only a lead or the director can create a campaign."))
+    if template.team_id != member.team_id:
+        raise ValidationError({"template": _("This campaign template is not in your team.")})
+    name = (name or "").strip() or template.name
+    if len(name) > 100:
+        raise ValidationError({"name": _("The name is too long: at most 100 characters.")})
+    if abs((day - local_date(now)).days) > 366:
+        raise ValidationError({"date": _("The campaign date must be within a year of today.")})
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                campaign = Campaign.objects.create(
+                    team=member.team, template=template, name=name, date=day, created_by=member, created_at=now
+                )
+        except IntegrityError:
+            raise ValidationError({"name": _("A campaign with this name already exists on this date.")}) from None
+        for step in template.steps.select_related("role"):
+            step_day = _workday_on_or_before(team=member.team, day=day + timedelta(days=step.offset_days))
+            task_create(
+                team=member.team,
+                title=f"{name} T{step.offset_days:+d} {step.title}" if step.offset_days else f"{name} T {step.title}",
+                due_at=local_datetime(step_day, step.due_time),
+                source=TaskSource.CAMPAIGN,
+                now=now,
+                role=step.role,
+                created_by=member,
+                source_key=f"campaign:{campaign.pk}:step:{step.pk}",
+                playbook_id=step.playbook_id or "T-CAMPAIGN",
+                campaign=campaign,
+                ip=ip,
+            )
+    return campaign
+
+
+# --- plans (T-PLAN) ---------------------------------------------------------------------------------
+
+
+def _stage_roles(*, team: Team, stage: PlanStageTemplate) -> list[tuple[Role | None, Member | None]]:
+    """Who works on a stage: the director, or each role with a lead (one duty per role, owned by its lead)."""
+    if stage.who == PlanStageTemplate.Who.DIRECTOR:
+        director = Member.objects.filter(team=team, is_director=True).active().order_by("pk").first()
+        director_role = Role.objects.filter(team=team, code=RoleCode.DIRECTOR).first()
+        return [(director_role, director)]
+    links = MemberRole.objects.filter(role__team=team, is_lead=True).exclude(role__code=RoleCode.DIRECTOR).select_related("role", "member")
+    return [(link.role, link.member) for link in links.order_by("role__order")]
+
+
+def _add_workdays(*, team: Team, day: date, days: int) -> date:
+    added = 0
+    while added < days:
+        day += timedelta(days=1)
+        if workday_is(team=team, day=day):
+            added += 1
+    return day
+
+
+def _plan_stage_open(*, plan: Plan, order: int, now: datetime) -> None:
+    stage = PlanStageTemplate.objects.filter(team=plan.team, order=order).first()
+    if stage is None:
+        return
+    due_day = _add_workdays(team=plan.team, day=local_date(now), days=stage.days)
+    due = local_datetime(due_day, local_time(now).replace(second=0, microsecond=0))
+    for role, owner in _stage_roles(team=plan.team, stage=stage):
+        task_create(
+            team=plan.team,
+            title=f"{plan.title}:{stage.order}. {stage.name}",
+            detail=plan.proposal,
+            due_at=due,
+            source=TaskSource.PLAN,
+            now=now,
+            role=role,
+            owner=owner,
+            created_by=plan.created_by,
+            source_key=f"plan:{plan.pk}:stage:{order}:role:{role.pk if role else 0}",
+            playbook_id="T-PLAN",
+            plan=plan,
+            plan_stage=order,
+        )
+
+
+def plan_create(*, member: Member, title: str, proposal: str = "", now: datetime) -> Plan:
+    """The director's proposal (方案流程): stage 1 opens at once."""
+    if not (member.is_director or member.user.is_superuser):
+        raise PermissionDenied(_("Only the director starts a plan."))
+    title = _title_clean(title)
+    if len(proposal) > DETAIL_MAX:
+        raise ValidationError({"proposal": _("The proposal is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
+    if not PlanStageTemplate.objects.filter(team=member.team).exists():
+        raise ValidationError(_("The plan stages are not loaded: run load_playbook."))
+    with transaction.atomic():
+        plan = Plan.objects.create(team=member.team, title=title, proposal=proposal.strip(), created_by=member, created_at=now)
+        _plan_stage_open(plan=plan, order=1, now=now)
+    return plan
+
+
+def plan_advance(*, plan_id: int, now: datetime) -> Plan:
+    """When every duty of the current stage is done, open the next one (or finish the plan)."""
+    plan = Plan.objects.select_for_update().get(pk=plan_id)
+    if plan.status != PlanStatus.OPEN:
+        return plan
+    if Task.objects.filter(plan=plan, plan_stage=plan.stage).exclude(status__in=[TaskStatus.DONE, TaskStatus.CANCELLED]).exists():
+        return plan
+    last = PlanStageTemplate.objects.filter(team=plan.team).order_by("-order").values_list("order", flat=True).first() or 0
+    if plan.stage >= last:
+        plan.status = PlanStatus.DONE
+        plan.save(update_fields=["status"])
+        return plan
+    plan.stage += 1
+    plan.save(update_fields=["stage"])
+    _plan_stage_open(plan=plan, order=plan.stage, now=now)
+    return plan

@@ -99,6 +99,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Yesterday's unfinished items stay on the today page until this local time (issue 3).
 OPSTEAM_CARRYOVER_CUTOFF = env_time("OPSTEAM_CARRYOVER_CUTOFF", "12:00")
 
+# Escalation (issue 4): items due longer ago than this are not escalated any more (a first deploy on old
+# data, or a very long outage, must not flood everyone); the one-click acknowledge link expires after this.
+OPSTEAM_ESCALATION_LOOKBACK_HOURS = env_int("OPSTEAM_ESCALATION_LOOKBACK_HOURS", 48, minimum=1)
+OPSTEAM_ACK_LINK_MAX_AGE_HOURS = env_int("OPSTEAM_ACK_LINK_MAX_AGE_HOURS", 72, minimum=1)
+# Links in emails and robot messages are absolute: the address people open OpsTeam at.
+OPSTEAM_BASE_URL = env_str("OPSTEAM_BASE_URL", "http://127.0.0.1:8000")
+
 # Email
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from roles.models import CalendarGap, CalendarOverride, Cover, Member, MemberRole, Role, Team
+from roles.models import CalendarGap, CalendarOverride, Cover, Kpi, Member, MemberRole, Metric, MetricEntry, Role, Target, Team
 
 
 class MemberRoleInline(admin.TabularInline):
@@ -46,3 +46,36 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
 @admin.register(CalendarGap)
 class CalendarGapAdmin(admin.ModelAdmin):
     list_display = ["year", "warned_at"]
+
+
+# --- KPIs (issue 5): definitions, daily figures, targets and grading rules, all editable by the owner --------------
+
+
+@admin.register(Metric)
+class MetricAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "unit", "direction", "periods", "scope", "team", "playbook_id", "is_active"]
+    list_filter = ["team", "kind", "scope", "is_active"]
+    search_fields = ["name", "code", "aliases", "playbook_id"]
+    raw_id_fields = ["numerator", "denominator"]
+
+
+@admin.register(MetricEntry)
+class MetricEntryAdmin(admin.ModelAdmin):
+    list_display = ["date", "metric", "value", "member", "source", "entered_by", "entered_at", "team"]
+    list_filter = ["team", "source", "metric"]
+    date_hierarchy = "date"
+    raw_id_fields = ["metric", "member", "entered_by"]
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["month", "metric", "value", "split", "role", "member", "team", "set_by", "set_at"]
+    list_filter = ["team", "split", "metric"]
+    raw_id_fields = ["metric", "member", "set_by"]
+
+
+@admin.register(Kpi)
+class KpiAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "metric", "team", "playbook_id", "is_active"]
+    list_filter = ["team", "kind", "is_active"]
+    raw_id_fields = ["metric"]

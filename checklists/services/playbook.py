@@ -10,6 +10,7 @@ from checklists.models import ChecklistTemplate, ItemKind, ScheduleKind, Templat
 from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync
 from roles.models import Role, Team
 from roles.services import role_sync_from_playbook
+from roles.services.kpi import kpi_sync_from_playbook, metric_sync_from_playbook
 
 SCHEDULES = {
     "daily": ScheduleKind.WORKDAYS,
@@ -27,6 +28,9 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
     roles = role_sync_from_playbook(team=team, rows=data["roles"], report=report)
     for row in data["checklist_templates"]:
         _template_sync(team=team, role=roles[row["role"]], row=row, report=report)
+    # PLAYBOOK §5-6 (issue 5): the metrics, then the targets that grade them.
+    metrics = metric_sync_from_playbook(team=team, data=data.get("metrics", {}), report=report)
+    kpi_sync_from_playbook(team=team, rows=data.get("targets", []), metrics=metrics, report=report)
     return report
 
 

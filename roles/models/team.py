@@ -86,6 +86,10 @@ class Member(models.Model):
     display_name = models.CharField(_("display name"), max_length=50)
     is_director = models.BooleanField(_("director"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # How the group robots @ a person (issue 4): DingTalk and WeCom by mobile, Feishu by open_id.
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    feishu_open_id = models.CharField(_("Feishu open_id"), max_length=64, blank=True)
+    notify_by_email = models.BooleanField(_("notify by email"), default=True)
     roles = models.ManyToManyField(Role, through="MemberRole", related_name="members", verbose_name=_("roles"))
 
     objects = MemberQuerySet.as_manager()

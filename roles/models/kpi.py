@@ -1,0 +1,275 @@
+"""KPI definitions (PLAYBOOK §6), the figures recorded each day, targets, and grading rules (PLAYBOOK §5)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from roles.models.team import Member, PlaybookRow, Role, Team
+
+
+class MetricKind(models.TextChoices):
+    BASE = "base", _("Recorded figure")
+    RATIO = "ratio", _("Ratio of two figures")
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+class MetricScope(models.TextChoices):
+    SHOP = "shop", _("The shop")
+    MEMBER = "member", _("Each member")
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", _("Sum over the period")
+    # A stock such as 会员总数 is not added up day after day: the period's value is its last day's.
+    LAST = "last", _("Last value in the period")
+
+
+class MetricQuerySet(models.QuerySet):
+    def visible_to(self, viewer: Member) -> MetricQuerySet:
+        return self.filter(team_id=viewer.team_id)
+
+
+class Metric(PlaybookRow):
+    """A KPI definition (PLAYBOOK §6): a figure recorded each day, or a ratio of two summed figures."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="metrics", verbose_name=_("team"))
+    code = models.SlugField(_("code"), max_length=40, help_text=_("e.g. sales, roi; used by the API"))
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=10, choices=MetricKind.choices, default=MetricKind.BASE)
+    unit = models.CharField(_("unit"), max_length=10, blank=True, help_text=_("元, 人, 笔, 次, or % for a share"))
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    # Which reports carry it (PLAYBOOK §6: 每日, 每周, 每季度), comma-separated.
+    periods = models.CharField(_("periods"), max_length=40, blank=True, help_text=_("daily, weekly, quarterly (comma-separated)"))
+    numerator = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("numerator"))
+    denominator = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("denominator")
+    )
+    scope = models.CharField(_("recorded for"), max_length=10, choices=MetricScope.choices, default=MetricScope.SHOP)
+    aggregation = models.CharField(_("over a period"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM)
+    aliases = models.CharField(
+        _("other names"), max_length=200, blank=True, help_text=_("Other column headers the import accepts, separated by |")
+    )
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = MetricQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("metric")
+        verbose_name_plural = _("metrics")
+        ordering = ["team", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "code"], name="roles_metric_one_code_per_team"),
+            # A ratio is always computed from its two summed parts (never an average of daily ratios).
+            models.CheckConstraint(
+                condition=Q(kind="base", numerator__isnull=True, denominator__isnull=True)
+                | Q(kind="ratio", numerator__isnull=False, denominator__isnull=False),
+                name="roles_metric_ratio_has_parts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.kind == MetricKind.RATIO
+
+    @property
+    def is_share(self) -> bool:
+        return self.unit == "%"
+
+    @property
+    def period_list(self) -> list[str]:
+        return [p.strip() for p in self.periods.split(",") if p.strip()]
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split("|") if a.strip()]
+
+    def clean(self) -> None:
+        if self.is_ratio and (self.numerator is None or self.denominator is None):
+            raise ValidationError(_("A ratio needs a numerator and a denominator."))
+        for part in (self.numerator, self.denominator):
+            if part is not None and (part.is_ratio or part.team_id != self.team_id):
+                raise ValidationError(_("A ratio's parts must be recorded figures of the same team."))
+
+
+class EntrySource(models.TextChoices):
+    FORM = "form", _("Entered on the page")
+    IMPORT = "import", _("Imported from a file")
+    API = "api", _("Sent through the API")
+
+
+class MetricEntryQuerySet(models.QuerySet):
+    def visible_to(self, viewer: Member) -> MetricEntryQuerySet:
+        return self.filter(team_id=viewer.team_id)
+
+
+class MetricEntry(models.Model):
+    """One recorded figure for one day: the shop's (no member) or one member's, e.g. a 客服's 询单人数."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="metric_entries", verbose_name=_("team"))
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="entries", verbose_name=_("metric"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="metric_entries", verbose_name=_("member")
+    )
+    date = models.DateField(_("date"))
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2)
+    source = models.CharField(_("source"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
+    entered_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("entered by"))
+    entered_at = models.DateTimeField(_("entered at"))
+
+    objects = MetricEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily figure")
+        verbose_name_plural = _("daily figures")
+        ordering = ["-date", "metric__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "date"], condition=Q(member__isnull=True), name="roles_metricentry_one_per_metric_per_day"
+            ),
+            models.UniqueConstraint(
+                fields=["metric", "date", "member"],
+                condition=Q(member__isnull=False),
+                name="roles_metricentry_one_per_member_metric_per_day",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="roles_metricentry_not_negative"),
+        ]
+        indexes = [models.Index(fields=["team", "date"], name="roles_metricentry_team_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.metric_id}={self.value}"
+
+
+class SplitKind(models.TextChoices):
+    NONE = "none", _("Not split (a level for the month)")
+    EVEN = "even", _("Evenly over the month's days")
+    WEEKDAY = "weekday", _("By weekday weights")
+
+
+class TargetQuerySet(models.QuerySet):
+    def visible_to(self, viewer: Member) -> TargetQuerySet:
+        return self.filter(team_id=viewer.team_id)
+
+
+class Target(models.Model):
+    """A month's target for one KPI: the team's, a role's or a member's; a sales target may be split over the days."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="targets", verbose_name=_("team"))
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="targets", verbose_name=_("metric"))
+    month = models.DateField(_("month"), help_text=_("The first day of the month"))
+    value = models.DecimalField(_("target"), max_digits=16, decimal_places=4)
+    split = models.CharField(_("split over the days"), max_length=10, choices=SplitKind.choices, default=SplitKind.NONE)
+    # Monday first, seven numbers: 周末 can carry more of the month than a Tuesday.
+    weekday_weights = models.JSONField(_("weekday weights"), default=list, blank=True, help_text=_("Seven numbers, Monday first"))
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, null=True, blank=True, related_name="targets", verbose_name=_("role"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="targets", verbose_name=_("member"))
+    set_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("set by"))
+    set_at = models.DateTimeField(_("set at"), null=True, blank=True)
+
+    objects = TargetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["-month", "metric__order"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="roles_target_not_negative"),
+            models.CheckConstraint(condition=Q(role__isnull=True) | Q(member__isnull=True), name="roles_target_role_or_member"),
+            models.UniqueConstraint(
+                fields=["team", "metric", "month"],
+                condition=Q(role__isnull=True, member__isnull=True),
+                name="roles_target_one_per_team_metric_month",
+            ),
+            models.UniqueConstraint(
+                fields=["metric", "month", "role"], condition=Q(role__isnull=False), name="roles_target_one_per_role_metric_month"
+            ),
+            models.UniqueConstraint(
+                fields=["metric", "month", "member"], condition=Q(member__isnull=False), name="roles_target_one_per_member_metric_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.member or self.role or self.team
+        return f"{self.metric} {self.month:%Y-%m} {who}: {self.value}"
+
+    def clean(self) -> None:
+        if self.split == SplitKind.WEEKDAY:
+            weights = self.weekday_weights or []
+            if len(weights) != 7 or any(not isinstance(w, int | float) or w < 0 for w in weights) or not any(weights):
+                raise ValidationError({"weekday_weights": _("Give seven weights, Monday first, none negative and not all zero.")})
+
+
+class KpiKind(models.TextChoices):
+    BANDS = "bands", _("Graded in bands")
+    DAILY_TARGET = "daily_target", _("Each day against the day's target")
+    MEMBER_VS_TEAM = "member_vs_team", _("Each member against the team average")
+    ON_TIME = "on_time", _("Share done on time")
+    TRACKED = "tracked", _("Tracked")
+
+
+class Tone(models.TextChoices):
+    BAD = "bad", _("Bad")
+    PASS = "pass", _("Pass")
+    GOOD = "good", _("Good")
+    BEST = "best", _("Best")
+
+
+class Kpi(PlaybookRow):
+    """A target and how it is judged (PLAYBOOK §5), e.g. K-ROI graded 不及格 / 及格 / 良好 / 优秀."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="kpis", verbose_name=_("team"))
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=KpiKind.choices, default=KpiKind.TRACKED)
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, null=True, blank=True, related_name="kpis", verbose_name=_("metric"))
+    rule = models.TextField(_("rule"), blank=True)
+    # [{"from": 3, "label": "及格", "tone": "pass"}, ...]: a value gets the highest band whose "from" it reaches
+    # (inclusive, so ROI 3.00 is 及格). Kept on the row so the board grades every KPI without another query.
+    bands = models.JSONField(_("grading bands"), default=list, blank=True)
+    min_share = models.DecimalField(
+        _("lowest share of the target"), max_digits=5, decimal_places=4, null=True, blank=True, help_text=_("e.g. 0.5: flagged under 50%")
+    )
+    tracked = models.CharField(_("tracked metrics"), max_length=200, blank=True, help_text=_("Metric codes, comma-separated"))
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["team", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "playbook_id"], condition=~Q(playbook_id=""), name="roles_kpi_one_per_playbook_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tracked_codes(self) -> list[str]:
+        return [c.strip() for c in self.tracked.split(",") if c.strip()]
+
+    def clean(self) -> None:
+        try:
+            bounds = [Decimal(str(band["from"])) for band in self.bands]
+            for band in self.bands:
+                if not str(band["label"]).strip() or band.get("tone", "pass") not in Tone.values:
+                    raise ValueError
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            raise ValidationError(
+                {"bands": _('Write each band as {"from": 3, "label": "及格", "tone": "pass"}; tone is bad, pass, good or best.')}
+            ) from None
+        if bounds != sorted(set(bounds)):
+            raise ValidationError({"bands": _("Bands must go up: each one starts above the one before.")})

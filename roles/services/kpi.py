@@ -1,0 +1,399 @@
+"""Writes for KPIs: the playbook's metrics and targets, the day's figures (form, API, import) and monthly targets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from opsteam.lib.clock import local_date
+from opsteam.lib.playbook import SyncReport, playbook_row_sync
+from roles.models import (
+    Aggregation,
+    Direction,
+    EntrySource,
+    Kpi,
+    KpiKind,
+    Member,
+    Metric,
+    MetricEntry,
+    MetricKind,
+    MetricScope,
+    Role,
+    SplitKind,
+    Target,
+    Team,
+)
+
+FIGURE_KEYS = {"id", "code", "name", "unit", "direction", "periods", "aliases", "scope", "aggregation", "source"}
+RATIO_KEYS = FIGURE_KEYS | {"numerator", "denominator"}
+KPI_KEYS = {"id", "name", "kind", "metric", "rule", "bands", "min_share", "tracked", "source"}
+SHARE_PLACES = Decimal("0.0001")
+
+
+def _keys_check(row: dict, allowed: set[str]) -> None:
+    """A stray key is a typo or an unquoted comma that cut a text short: refuse it rather than load half a row."""
+    unknown = set(row) - allowed
+    if unknown:
+        raise ValueError(
+            f"Playbook row {row.get('id', '?')} has unknown keys {sorted(map(str, unknown))}; quote texts that contain commas."
+        )
+
+
+def _metric_values(row: dict, *, order: int, kind: str, parts: dict[str, Metric | None]) -> dict:
+    return {
+        "playbook_id": row["id"],
+        "name": str(row["name"]),
+        "kind": kind,
+        "unit": str(row.get("unit", "")),
+        "direction": Direction(row.get("direction", Direction.HIGHER)),
+        "periods": ",".join(row.get("periods", [])),
+        "aliases": "|".join(str(a) for a in row.get("aliases", [])),
+        "scope": MetricScope(row.get("scope", MetricScope.SHOP)),
+        "aggregation": Aggregation(row.get("aggregation", Aggregation.SUM)),
+        "source": str(row.get("source", "")),
+        "order": order,
+        **parts,
+    }
+
+
+def metric_sync_from_playbook(*, team: Team, data: dict, report: SyncReport) -> dict[str, Metric]:
+    """Load PLAYBOOK §6 (figures first, then the ratios over them) into the team; returns them by code."""
+    metrics: dict[str, Metric] = {}
+    order = 0
+    for row in data.get("figures", []):
+        _keys_check(row, FIGURE_KEYS)
+        order += 10
+        values = _metric_values(row, order=order, kind=MetricKind.BASE, parts={"numerator": None, "denominator": None})
+        metrics[row["code"]] = playbook_row_sync(Metric, lookup={"team": team, "code": row["code"]}, values=values, report=report)
+    for row in data.get("ratios", []):
+        _keys_check(row, RATIO_KEYS)
+        order += 10
+        parts = {}
+        for part in ("numerator", "denominator"):
+            code = row[part]
+            parts[part] = metrics.get(code) or Metric.objects.filter(team=team, code=code, kind=MetricKind.BASE).first()
+            if parts[part] is None:
+                raise ValueError(f"Playbook row {row['id']}: {part} {code!r} is not a recorded figure.")
+        values = _metric_values(row, order=order, kind=MetricKind.RATIO, parts=parts)
+        metrics[row["code"]] = playbook_row_sync(Metric, lookup={"team": team, "code": row["code"]}, values=values, report=report)
+    return metrics
+
+
+def kpi_sync_from_playbook(*, team: Team, rows: list[dict], metrics: dict[str, Metric], report: SyncReport) -> None:
+    """Load PLAYBOOK §5 (targets and their grading) into the team."""
+    for order, row in enumerate(rows, start=1):
+        _keys_check(row, KPI_KEYS)
+        metric = metrics.get(row["metric"]) if row.get("metric") else None
+        if row.get("metric") and metric is None:
+            raise ValueError(f"Playbook row {row['id']}: metric {row['metric']!r} is not defined under metrics.")
+        min_share = row.get("min_share")
+        playbook_row_sync(
+            Kpi,
+            lookup={"team": team, "playbook_id": row["id"]},
+            values={
+                "name": str(row["name"]),
+                "kind": KpiKind(row.get("kind", KpiKind.TRACKED)),
+                "metric": metric,
+                "rule": str(row.get("rule", "")),
+                "bands": [{"from": band[0], "label": str(band[1]), "tone": str(band[2])} for band in row.get("bands", [])],
+                # Quantized as the column stores it, so the checksum of the saved row matches the loaded one.
+                "min_share": Decimal(str(min_share)).quantize(SHARE_PLACES) if min_share is not None else None,
+                "tracked": ",".join(row.get("tracked", [])),
+                "source": str(row.get("source", "")),
+                "order": order,
+            },
+            report=report,
+        )
+
+
+# --- the day's figures -----------------------------------------------------------------------------------------
+
+
+def _number(raw, *, label: str) -> Decimal | None:
+    """A figure as a shop worker types or exports it: 1,234.50, ¥1234, 1234; empty or "-" means none."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValidationError(_("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": raw})
+    if isinstance(raw, int | float | Decimal):
+        value = Decimal(str(raw))
+    else:
+        text = str(raw).strip().replace(",", "").replace(",", "").replace("¥", "").replace("¥", "").replace("元", "").strip()
+        if text in ("", "-", "—"):
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(_("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": raw}) from None
+    if not value.is_finite():
+        raise ValidationError(_("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": raw})
+    if value < 0:
+        raise ValidationError(_("%(label)s cannot be negative (%(value)s).") % {"label": label, "value": raw})
+    if value >= Decimal("1e14"):
+        raise ValidationError(_("%(label)s is too large (%(value)s).") % {"label": label, "value": raw})
+    return value.quantize(Decimal("0.01"))
+
+
+def _day_check(*, day: date, now: datetime) -> None:
+    if day > local_date(now):
+        raise ValidationError(_("%(day)s has not happened yet: figures can be entered for today or earlier.") % {"day": day.isoformat()})
+
+
+@transaction.atomic
+def entry_save(
+    *,
+    team: Team,
+    day: date,
+    figures: dict[str, object],
+    actor: Member | None,
+    now: datetime,
+    member: Member | None = None,
+    source: str = EntrySource.FORM,
+) -> dict[str, Decimal | None]:
+    """Record the day's figures by metric code; an empty value removes that figure. Returns what was saved."""
+    _day_check(day=day, now=now)
+    if member is not None and member.team_id != team.pk:
+        raise ValidationError(_("That member is not in this team."))
+    scope = MetricScope.MEMBER if member is not None else MetricScope.SHOP
+    metrics = {m.code: m for m in Metric.objects.filter(team=team, kind=MetricKind.BASE, is_active=True, scope=scope)}
+    errors, parsed = [], {}
+    for code, raw in figures.items():
+        metric = metrics.get(code)
+        if metric is None:
+            errors.append(_("“%(code)s” is not a figure recorded here.") % {"code": code})
+            continue
+        try:
+            parsed[metric] = _number(raw, label=metric.name)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    saved: dict[str, Decimal | None] = {}
+    for metric, value in parsed.items():
+        if value is None:
+            MetricEntry.objects.filter(metric=metric, date=day, member=member).delete()
+        else:
+            MetricEntry.objects.update_or_create(
+                metric=metric,
+                date=day,
+                member=member,
+                defaults={"team": team, "value": value, "source": source, "entered_by": actor, "entered_at": now},
+            )
+        saved[metric.code] = value
+    return saved
+
+
+# --- import ------------------------------------------------------------------------------------------------------
+
+DATE_HEADERS = {"日期", "统计日期", "date", "Date", "时间"}
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_ERRORS = 20
+
+
+@dataclass
+class ImportResult:
+    """What an import saved: the days, the days it replaced, and the columns it did not know."""
+
+    days: list[date] = field(default_factory=list)
+    replaced: list[date] = field(default_factory=list)
+    figures: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _rows_from_csv(content: bytes) -> list[list]:
+    # Shop back-ends export UTF-8 (with or without a BOM) or GBK; GB18030 reads GBK and more.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationError(_("The file is neither UTF-8 nor GBK text: save it again as CSV (UTF-8) or as .xlsx."))
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _rows_from_xlsx(content: bytes) -> list[list]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for a file that is not a workbook
+        raise ValidationError(_("This is not an Excel workbook (.xlsx) that can be read: open it in Excel and save it again.")) from None
+    sheet = workbook.worksheets[0]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    workbook.close()
+    return rows
+
+
+def _date(raw) -> date | None:
+    if isinstance(raw, datetime):
+        return raw.date()  # a naive spreadsheet date-time: its own calendar day, no time zone involved
+    if isinstance(raw, date):
+        return raw
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?", text) or re.fullmatch(
+        r"(\d{4})(\d{2})(\d{2})", text
+    )
+    if not match:
+        raise ValueError(text)
+    return date(int(match[1]), int(match[2]), int(match[3]))
+
+
+def _cell_text(cell) -> str:
+    return str(cell).strip().lstrip("\ufeff") if cell is not None else ""
+
+
+def entries_import(*, team: Team, content: bytes, filename: str, actor: Member | None, now: datetime) -> ImportResult:
+    """Import a shop's analytics export: all rows or none; a day already recorded is replaced (and reported)."""
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ValidationError(_("The file is larger than 5 MB: export fewer days at a time."))
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        rows = _rows_from_xlsx(content)
+    elif name.endswith((".csv", ".txt")):
+        rows = _rows_from_csv(content)
+    else:
+        raise ValidationError(_("Upload an .xlsx or .csv file."))
+
+    metrics = Metric.objects.filter(team=team, kind=MetricKind.BASE, is_active=True, scope=MetricScope.SHOP)
+    by_header = {}
+    for metric in metrics:
+        for label in (metric.name, metric.code, *metric.alias_list):
+            by_header.setdefault(label, metric)
+
+    # Exports often start with a title or notes: the header is the first row with a date column.
+    header_index = next((i for i, row in enumerate(rows[:20]) if any(_cell_text(c) in DATE_HEADERS for c in row)), None)
+    if header_index is None:
+        raise ValidationError(_("No header row with a 日期 (date) column was found in the first 20 rows."))
+    header = [_cell_text(c) for c in rows[header_index]]
+    date_col = next(i for i, h in enumerate(header) if h in DATE_HEADERS)
+    columns = {i: by_header[h] for i, h in enumerate(header) if h in by_header and i != date_col}
+    result = ImportResult(ignored_columns=[h for i, h in enumerate(header) if h and i != date_col and i not in columns])
+    if not columns:
+        raise ValidationError(_("None of the columns is a known figure (for example 访客数, 浏览量, 支付金额, 支付买家数, 支付订单数)."))
+    duplicated = {m.name for m in columns.values() if list(columns.values()).count(m) > 1}
+    if duplicated:
+        raise ValidationError(_("These figures appear in two columns: %(names)s.") % {"names": "、".join(sorted(duplicated))})
+
+    errors: list[str] = []
+    parsed: dict[date, dict[Metric, Decimal]] = {}
+    first_row_of: dict[date, int] = {}
+    today = local_date(now)
+    for index, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        if not any(_cell_text(c) for c in row):
+            continue
+        line = _("Row %(row)d") % {"row": index}
+        try:
+            day = _date(row[date_col] if date_col < len(row) else None)
+        except (ValueError, TypeError):
+            errors.append(_("%(line)s: “%(value)s” is not a date (write 2026-11-23).") % {"line": line, "value": row[date_col]})
+            continue
+        if day is None:
+            errors.append(_("%(line)s: the date is empty.") % {"line": line})
+            continue
+        if day > today:
+            errors.append(_("%(line)s: %(day)s has not happened yet.") % {"line": line, "day": day.isoformat()})
+            continue
+        if day in first_row_of:
+            errors.append(
+                _("%(line)s: %(day)s is already in row %(first)d.") % {"line": line, "day": day.isoformat(), "first": first_row_of[day]}
+            )
+            continue
+        first_row_of[day] = index
+        values = {}
+        for col, metric in columns.items():
+            try:
+                value = _number(row[col] if col < len(row) else None, label=metric.name)
+            except ValidationError as exc:
+                errors.extend(f"{line}: {message}" for message in exc.messages)
+                continue
+            if value is not None:
+                values[metric] = value
+        parsed[day] = values
+        if len(errors) >= MAX_ERRORS:
+            break
+    if errors:
+        raise ValidationError([*errors[:MAX_ERRORS], _("Nothing was imported. Correct the rows above and import the file again.")])
+    if not parsed:
+        raise ValidationError(_("The file has a header but no rows of figures."))
+
+    with transaction.atomic():
+        shop_entries = MetricEntry.objects.filter(team=team, member__isnull=True, date__in=parsed.keys(), metric__scope=MetricScope.SHOP)
+        result.replaced = sorted(set(shop_entries.values_list("date", flat=True)))
+        # Re-importing a day replaces the whole day: a figure missing from the new file does not linger.
+        shop_entries.delete()
+        MetricEntry.objects.bulk_create(
+            MetricEntry(
+                team=team,
+                metric=metric,
+                date=day,
+                value=value,
+                source=EntrySource.IMPORT,
+                entered_by=actor,
+                entered_at=now,
+            )
+            for day, values in parsed.items()
+            for metric, value in values.items()
+        )
+    result.days = sorted(parsed)
+    result.figures = sum(len(values) for values in parsed.values())
+    return result
+
+
+# --- targets -----------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def target_set(
+    *,
+    team: Team,
+    metric: Metric,
+    month: date,
+    value,
+    actor: Member | None,
+    now: datetime,
+    split: str = SplitKind.NONE,
+    weekday_weights: list | None = None,
+    role: Role | None = None,
+    member: Member | None = None,
+) -> Target:
+    """Set (or change) a month's target for the team, a role or a member."""
+    if metric.team_id != team.pk or (role is not None and role.team_id != team.pk) or (member is not None and member.team_id != team.pk):
+        raise ValidationError(_("The metric, role and member must all belong to this team."))
+    if role is not None and member is not None:
+        raise ValidationError(_("A target is for the team, one role or one member, not a role and a member at once."))
+    amount = _number(value, label=_("Target"))
+    if amount is None:
+        raise ValidationError(_("Give the target as a number."))
+    split = SplitKind(split)
+    if split != SplitKind.NONE and (metric.is_ratio or metric.aggregation != Aggregation.SUM):
+        raise ValidationError(_("Only a figure that adds up over days (such as sales) can be split over the month's days."))
+    weights = [float(w) for w in (weekday_weights or [])]
+    if split == SplitKind.WEEKDAY and (len(weights) != 7 or any(w < 0 for w in weights) or not any(weights)):
+        raise ValidationError(_("Give seven weekday weights, Monday first, none negative and not all zero."))
+    target, _created = Target.objects.update_or_create(
+        team=team,
+        metric=metric,
+        month=month.replace(day=1),
+        role=role,
+        member=member,
+        defaults={
+            "value": amount,
+            "split": split,
+            "weekday_weights": weights if split == SplitKind.WEEKDAY else [],
+            "set_by": actor,
+            "set_at": now,
+        },
+    )
+    return target

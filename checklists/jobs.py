@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from checklists.services.escalation import escalation_sweep
 from checklists.services.generation import run_generate_due
+from checklists.services.tasks import duties_generate_for_date
+from opsteam.lib.clock import local_date
 from roles.models import Team
 
 
@@ -14,7 +17,27 @@ def job_generate_checklists(*, now: datetime) -> list[str]:
     return [str(run_generate_due(team=team, now=now)) for team in Team.objects.filter(is_active=True)]
 
 
+def job_flush_deliveries(*, now: datetime) -> list[str]:
+    """Emails and robot messages that are due, including any whose nudge was lost while the broker was down."""
+    from checklists.services.notifications import deliveries_flush
+
+    return [str(deliveries_flush(now=now))]
+
+
+def job_generate_duties(*, now: datetime) -> list[str]:
+    """Today's recurring duties (PLAYBOOK §3) for every active team, once their generation time has come."""
+    return [str(duties_generate_for_date(team=team, day=local_date(now), now=now)) for team in Team.objects.filter(is_active=True)]
+
+
+def job_escalate(*, now: datetime) -> list[str]:
+    """The escalation sweep: raise each level that has come, notify, repeat (issue 4)."""
+    return [str(escalation_sweep(team=team, now=now)) for team in Team.objects.filter(is_active=True)]
+
+
 # Name -> job, in the order `run_jobs` runs them. Later issues append reminders, escalation, meetings.
 JOBS: dict[str, Callable[..., list[str]]] = {
     "generate_checklists": job_generate_checklists,
+    "generate_duties": job_generate_duties,
+    "escalate": job_escalate,
+    "flush_deliveries": job_flush_deliveries,
 }

@@ -9,6 +9,10 @@ def beat_schedule() -> dict[str, dict]:
     """name -> {task, every (seconds), expires (seconds)}. Fast entries expire so a backlog never piles up."""
     return {
         "generate-checklists": {"task": "checklists.generate_due", "every": 60, "expires": 55},
+        "generate-duties": {"task": "checklists.duties_due", "every": 60, "expires": 55},
+        "escalate": {"task": "checklists.escalate_due", "every": 60, "expires": 55},
+        # The outbox's safety net: what an on-commit nudge could not enqueue (broker down) goes out within a minute.
+        "flush-deliveries": {"task": "checklists.deliveries_flush", "every": 60, "expires": 55},
     }
 
 

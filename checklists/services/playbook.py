@@ -6,7 +6,16 @@ from datetime import time
 
 from django.db import transaction
 
-from checklists.models import ChecklistTemplate, ItemKind, ScheduleKind, TemplateItem
+from checklists.models import (
+    CampaignStep,
+    CampaignTemplate,
+    ChecklistTemplate,
+    DutyTemplate,
+    ItemKind,
+    PlanStageTemplate,
+    ScheduleKind,
+    TemplateItem,
+)
 from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync
 from roles.models import Role, Team
 from roles.services import role_sync_from_playbook
@@ -28,6 +37,11 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
     roles = role_sync_from_playbook(team=team, rows=data["roles"], report=report)
     for row in data["checklist_templates"]:
         _template_sync(team=team, role=roles[row["role"]], row=row, report=report)
+    # PLAYBOOK §3 (issue 4): recurring duties, the campaign template and the plan stages; the default escalation chain.
+    _duties_sync(team=team, roles=roles, rows=data.get("duties", []), report=report)
+    from checklists.services.escalation import policy_default_ensure
+
+    policy_default_ensure(team=team)
     # PLAYBOOK §5-6 (issue 5): the metrics, then the targets that grade them.
     metrics = metric_sync_from_playbook(team=team, data=data.get("metrics", {}), report=report)
     kpi_sync_from_playbook(team=team, rows=data.get("targets", []), metrics=metrics, report=report)
@@ -101,6 +115,84 @@ def _item_sync(*, template: ChecklistTemplate, parent: TemplateItem | None, orde
             "unit": row.get("unit", ""),
             "due_at": time.fromisoformat(due) if due else None,
             "note_required": bool(row.get("note_required", False)),
+        },
+        report=report,
+    )
+
+
+DUTY_KEYS = {
+    "id", "name", "role", "kind", "source", "hours", "schedule", "weekdays", "interval_weeks", "anchor_date", "month_day",
+    "generate_at", "due_at", "target", "unit", "note", "weekday_titles", "steps", "stages",
+}  # fmt: skip
+STEP_KEYS = {"id", "phase", "offset", "role", "title", "due_at"}
+STAGE_KEYS = {"order", "name", "who", "days"}
+
+
+def _duties_sync(*, team: Team, roles: dict[str, Role], rows: list[dict], report: SyncReport) -> None:
+    """PLAYBOOK §3: recurring duties become duty templates, T-CAMPAIGN a campaign template, T-PLAN the plan stages.
+
+    Event deadlines (T-24H, T-SHIP) need no row: logging a problem order creates its duty.
+    """
+    for row in rows:
+        _keys_check(row, DUTY_KEYS)
+        if row["kind"] == "recurring":
+            _duty_template_sync(team=team, role=roles[row["role"]], row=row, report=report)
+        elif row["kind"] == "campaign":
+            template = playbook_row_sync(
+                CampaignTemplate,
+                lookup={"team": team, "playbook_id": row["id"]},
+                values={"name": row["name"], "source": row.get("source", "")},
+                report=report,
+            )
+            for step in row["steps"]:
+                _keys_check(step, STEP_KEYS)
+                playbook_row_sync(
+                    CampaignStep,
+                    lookup={"template": template, "playbook_id": step["id"]},
+                    values={
+                        "role": roles[step["role"]],
+                        "phase": step["phase"],
+                        "offset_days": int(step["offset"]),
+                        "title": step["title"],
+                        "due_time": time.fromisoformat(step.get("due_at", "18:00")),
+                    },
+                    report=report,
+                )
+        elif row["kind"] == "plan":
+            for stage in row["stages"]:
+                _keys_check(stage, STAGE_KEYS)
+                playbook_row_sync(
+                    PlanStageTemplate,
+                    lookup={"team": team, "order": stage["order"]},
+                    values={
+                        "playbook_id": f"{row['id']}-{stage['order']}",
+                        "name": stage["name"],
+                        "who": stage["who"],
+                        "days": stage["days"],
+                    },
+                    report=report,
+                )
+
+
+def _duty_template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> None:
+    playbook_row_sync(
+        DutyTemplate,
+        lookup={"team": team, "playbook_id": row["id"]},
+        values={
+            "role": role,
+            "name": row["name"],
+            "source": row.get("source", ""),
+            "schedule": SCHEDULES[row.get("schedule", "daily")],
+            "weekdays": str(row.get("weekdays", "")),
+            "month_day": row.get("month_day"),
+            "interval_weeks": row.get("interval_weeks", 1),
+            "anchor_date": row.get("anchor_date"),
+            "generate_at": time.fromisoformat(row.get("generate_at", "07:00")),
+            "due_at": time.fromisoformat(row.get("due_at", "18:00")),
+            "target": row.get("target"),
+            "unit": row.get("unit", ""),
+            "note": row.get("note", ""),
+            "weekday_titles": {str(k): v for k, v in (row.get("weekday_titles") or {}).items()},
         },
         report=report,
     )

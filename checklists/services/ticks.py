@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from checklists.models import ChecklistItem, ItemKind, ItemStatus, TickAction, TickEvent
+from checklists.services.escalation import escalation_resolve
 from roles.models import Member
 from roles.selectors import member_led_role_ids
 
@@ -157,6 +158,9 @@ def tick_record(
         item.done_at = now
         item.done_by = actor
     item.save()
+    if was_open:
+        # A ticked item (done or not done) stops its escalation chain.
+        escalation_resolve(item=item, now=now)
     action = TickAction.EDIT if not was_open else (TickAction.TICK if status == ItemStatus.DONE else TickAction.NOT_DONE)
     _event_record(item=item, actor=actor, action=action, changes=changes, now=now, ip=ip)
     _group_refresh(item=item)

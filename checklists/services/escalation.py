@@ -1,0 +1,458 @@
+"""The escalation chain: raise each level of a policy once per late item or duty, notify, repeat, acknowledge.
+
+The sweep runs every minute (beat) and from `run_jobs --at`. It is exactly once per item and level even
+with two sweeps at once: the unique constraint decides which run inserts a level, and only the run that
+claims an escalation (`notified_at IS NULL` under a row lock) writes its notification.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from checklists.models import (
+    ChecklistItem,
+    Escalation,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationStatus,
+    ItemStatus,
+    Notification,
+    NotifyWhom,
+    Task,
+    TaskSource,
+    TaskStatus,
+)
+from opsteam.lib.clock import business_tz, local_date, local_datetime
+from roles.models import Member, MemberRole, Team
+from roles.selectors import cover_map_for_date, member_led_role_ids, workday_is
+
+logger = logging.getLogger(__name__)
+
+# The default chain (issue 4): the owner 30 minutes before due, the role lead at due + 30 min, the director at due + 2 h.
+DEFAULT_LEVELS = [
+    {"order": 1, "offset_minutes": -30, "notify": NotifyWhom.OWNER, "repeat_every_minutes": 0, "repeat_times": 0},
+    {"order": 2, "offset_minutes": 30, "notify": NotifyWhom.LEAD, "repeat_every_minutes": 60, "repeat_times": 2},
+    {"order": 3, "offset_minutes": 120, "notify": NotifyWhom.DIRECTOR, "repeat_every_minutes": 0, "repeat_times": 0},
+]
+ACK_SALT = "opsteam.escalation.ack"
+# Per sweep and team, at most this many escalations are notified; the rest wait a minute (a catch-up after an outage).
+NOTIFY_BATCH = 5000
+
+
+@dataclass
+class SweepResult:
+    team: str
+    workday: bool = True
+    raised: int = 0
+    notified: int = 0
+    repeated: int = 0
+    failed: int = 0
+    by_level: dict[int, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if not self.workday:
+            return f"{self.team}: not a working day, no escalations"
+        return f"{self.team}: {self.raised} raised, {self.notified} notified, {self.repeated} repeated, {self.failed} failed"
+
+
+# --- policies -----------------------------------------------------------------------------------
+
+
+def policy_default_ensure(*, team: Team) -> EscalationPolicy:
+    """The team's default policy with the default levels; created once, then the admin edits it."""
+    policy, created = EscalationPolicy.objects.get_or_create(team=team, source="", defaults={"name": _("Default escalation")})
+    if created:
+        EscalationLevel.objects.bulk_create([EscalationLevel(policy=policy, **level) for level in DEFAULT_LEVELS])
+    return policy
+
+
+def quiet_release(*, policy: EscalationPolicy, now: datetime, urgent: bool) -> datetime:
+    """When a message may go out: now, or the end of the policy's quiet hours (default 22:00-08:00)."""
+    if urgent or policy.quiet_start == policy.quiet_end:
+        return now
+    local = now.astimezone(business_tz())
+    at = local.time()
+    start, end = policy.quiet_start, policy.quiet_end
+    in_quiet = (start <= at or at < end) if start > end else (start <= at < end)
+    if not in_quiet:
+        return now
+    day = local.date() if at < end else local.date() + timedelta(days=1)
+    return local_datetime(day, end)
+
+
+# --- raising --------------------------------------------------------------------------------------
+
+
+def _lookback() -> timedelta:
+    return timedelta(hours=settings.OPSTEAM_ESCALATION_LOOKBACK_HOURS)
+
+
+def _item_candidates(*, team: Team, policy: EscalationPolicy, is_fallback: bool, level: EscalationLevel, now: datetime):
+    """Open items of the team under this policy whose level time has come and that have not had this level."""
+    deadline = now - level.offset
+    by_policy = Q(checklist__template__escalation_policy=policy)
+    if is_fallback:
+        by_policy |= Q(checklist__template__escalation_policy__isnull=True) | Q(checklist__template__isnull=True)
+    return (
+        ChecklistItem.objects.filter(status=ItemStatus.OPEN, is_group=False, due_at__lte=deadline, due_at__gte=now - _lookback())
+        .filter(checklist__team=team)
+        .filter(by_policy)
+        .exclude(escalations__level_order=level.order)
+        .values_list("id", "due_at", "checklist__role_id")
+    )
+
+
+def _task_candidates(*, team: Team, policy: EscalationPolicy, sources: list[str] | None, level: EscalationLevel, now: datetime):
+    """Open duties under this policy (their own, their kind's, or the default) whose level time has come."""
+    deadline = now - level.offset
+    by_policy = Q(escalation_policy=policy)
+    if sources is not None:
+        by_policy |= Q(escalation_policy__isnull=True, source__in=sources)
+    return (
+        Task.objects.filter(team=team, status=TaskStatus.OPEN, due_at__lte=deadline, due_at__gte=now - _lookback())
+        .filter(by_policy)
+        .exclude(escalations__level_order=level.order)
+        .values_list("id", "due_at", "role_id")
+    )
+
+
+def _escalation_row(*, team: Team, level: EscalationLevel, role_id, due_at, now: datetime, batch, **subject) -> Escalation:
+    return Escalation(
+        team=team,
+        level=level,
+        level_order=level.order,
+        notify=level.notify,
+        role_id=role_id,
+        due_at=due_at,
+        raised_at=now,
+        batch=batch,
+        **subject,
+    )
+
+
+def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
+    default = policy_default_ensure(team=team)
+    policies = list(EscalationPolicy.objects.filter(team=team, is_active=True).prefetch_related("levels"))
+    by_source = {p.source: p for p in policies if p.source}
+    checklist_fallback = by_source.get(TaskSource.CHECKLIST, default)
+    # Duty kinds without a policy of their own fall back to the default.
+    default_sources = [s for s in TaskSource.values if s not in by_source and s != TaskSource.CHECKLIST]
+    batch = uuid.uuid4()
+    for policy in policies:
+        task_sources = default_sources if policy.pk == default.pk else ([policy.source] if policy.source else [])
+        for level in policy.levels.all():
+            rows = [
+                _escalation_row(team=team, level=level, role_id=role_id, due_at=due_at, now=now, batch=batch, item_id=item_id)
+                for item_id, due_at, role_id in _item_candidates(
+                    team=team, policy=policy, is_fallback=policy.pk == checklist_fallback.pk, level=level, now=now
+                )
+            ]
+            rows += [
+                _escalation_row(team=team, level=level, role_id=role_id, due_at=due_at, now=now, batch=batch, task_id=task_id)
+                for task_id, due_at, role_id in _task_candidates(team=team, policy=policy, sources=task_sources, level=level, now=now)
+            ]
+            if rows:
+                # Two sweeps at once: the constraint lets one insert each (item, level); the other's row is dropped.
+                Escalation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    inserted = Escalation.objects.filter(batch=batch).values_list("level_order", flat=True)
+    for order in inserted:
+        result.by_level[order] = result.by_level.get(order, 0) + 1
+        result.raised += 1
+
+
+# --- notifying -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    team: Team
+    now: datetime
+    covers: dict[int, int]
+    directors: list[Member]
+    leads: dict[int, int]  # role id -> lead member id
+    role_members: dict[int, list[int]]
+    members: dict[int, Member]
+
+
+def _context(*, team: Team, now: datetime) -> _Context:
+    members = {m.pk: m for m in Member.objects.filter(team=team).active().select_related("user")}
+    leads: dict[int, int] = {}
+    role_members: dict[int, list[int]] = defaultdict(list)
+    for member_id, role_id, is_lead in MemberRole.objects.filter(role__team=team).values_list("member_id", "role_id", "is_lead"):
+        if member_id not in members:
+            continue
+        role_members[role_id].append(member_id)
+        if is_lead:
+            leads[role_id] = member_id
+    return _Context(
+        team=team,
+        now=now,
+        covers=cover_map_for_date(team=team, day=local_date(now)),
+        directors=sorted((m for m in members.values() if m.is_director), key=lambda m: m.pk),
+        leads=leads,
+        role_members=role_members,
+        members=members,
+    )
+
+
+def _present(ctx: _Context, member_id: int | None) -> int | None:
+    """Whoever stands in for the member today (roles.Cover), or the member."""
+    if member_id is None:
+        return None
+    return ctx.covers.get(member_id, member_id)
+
+
+def _recipients(ctx: _Context, escalation: Escalation) -> list[int]:
+    """Member IDs to tell for this escalation's level. A role without a lead escalates to the director."""
+    if escalation.notify == NotifyWhom.OWNER:
+        if escalation.item_id:
+            return [escalation.item.checklist.assignee_id]
+        task = escalation.task
+        owner = task.assignee_id or task.owner_id
+        if owner:
+            return [_present(ctx, owner)]
+        return sorted({_present(ctx, m) for m in ctx.role_members.get(task.role_id, [])})
+    if escalation.notify == NotifyWhom.LEAD:
+        lead = ctx.leads.get(escalation.role_id) if escalation.role_id else None
+        if lead is not None:
+            return [_present(ctx, lead)]
+    return [ctx.directors[0].pk] if ctx.directors else []
+
+
+def _subject_line(escalation: Escalation) -> tuple[str, str, str, str]:
+    """(text, whose, due HH:MM, url) for one line of a message."""
+    due = escalation.due_at.astimezone(business_tz()).strftime("%m-%d %H:%M")
+    if escalation.item_id:
+        item = escalation.item
+        checklist = item.checklist
+        url = f"{reverse('checklists:today')}?member={checklist.assignee_id}&date={checklist.date.isoformat()}#item-{item.pk}"
+        return item.text, str(checklist.assignee), due, url
+    task = escalation.task
+    whose = str(task.assignee or task.owner or task.role or "")
+    return task.title, whose, due, reverse("checklists:task-detail", args=[task.pk])
+
+
+def _message(*, notify: str, lines: list[tuple[str, str, str, str]], repeat: bool, before_due: bool) -> tuple[str, str]:
+    count = len(lines)
+    if notify == NotifyWhom.OWNER and before_due:
+        title = _("Reminder: %(count)d item(s) due soon") % {"count": count}
+    elif notify == NotifyWhom.OWNER:
+        title = _("Overdue: %(count)d item(s) of yours") % {"count": count}
+    elif notify == NotifyWhom.LEAD:
+        title = _("Escalated to you as lead: %(count)d overdue item(s)") % {"count": count}
+    else:
+        title = _("Escalated to the director: %(count)d overdue item(s)") % {"count": count}
+    if repeat:
+        title = _("Again: %(title)s") % {"title": title}
+    base = settings.OPSTEAM_BASE_URL.rstrip("/")
+    body = "\n".join(
+        _("- [%(text)s](%(url)s) · %(whose)s · due %(due)s") % {"text": text, "url": base + url, "whose": whose, "due": due}
+        for text, whose, due, url in lines[:30]
+    )
+    if count > 30:
+        body += "\n" + _("- … and %(more)d more") % {"more": count - 30}
+    return title, body
+
+
+def ack_token_make(*, notification: Notification) -> str:
+    return signing.dumps({"n": notification.pk, "m": notification.recipient_id}, salt=ACK_SALT, compress=True)
+
+
+def ack_url(*, notification: Notification) -> str:
+    return settings.OPSTEAM_BASE_URL.rstrip("/") + reverse("checklists:ack-link", args=[ack_token_make(notification=notification)])
+
+
+def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalation], repeat: bool) -> Notification | None:
+    from checklists.services.notifications import notification_create
+
+    recipient = ctx.members.get(recipient_id)
+    if recipient is None:
+        return None
+    first = escalations[0]
+    lines = [_subject_line(e) for e in escalations]
+    before_due = all(e.due_at > ctx.now for e in escalations)
+    urgent = any(e.level.urgent for e in escalations)
+    language = settings.LANGUAGE_CODE
+    with override(language):
+        title, body = _message(notify=first.notify, lines=lines, repeat=repeat, before_due=before_due)
+    policy = first.level.policy
+    notification = notification_create(
+        team=ctx.team,
+        recipient=recipient,
+        kind="escalation" if first.notify != NotifyWhom.OWNER else "reminder",
+        title=title,
+        body=body,
+        url=lines[0][3],
+        role=first.role,
+        urgent=urgent,
+        escalations=escalations,
+        not_before=quiet_release(policy=policy, now=ctx.now, urgent=urgent),
+        now=ctx.now,
+    )
+    return notification
+
+
+def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
+    """Write one notification per recipient and level for the escalations nobody has notified yet."""
+    ctx = _context(team=team, now=now)
+    with transaction.atomic():
+        # skip_locked: a second sweep at the same moment skips the rows this one holds (PostgreSQL).
+        pending = list(
+            Escalation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(team=team, notified_at__isnull=True)
+            .select_related("item__checklist__assignee", "task__assignee", "task__owner", "task__role", "role", "level__policy")
+            .order_by("id")[:NOTIFY_BATCH]
+        )
+        groups: dict[tuple[int, int], list[Escalation]] = defaultdict(list)
+        for escalation in pending:
+            try:
+                recipients = _recipients(ctx, escalation)
+            except Exception as exc:  # one broken row must not stop the sweep
+                logger.exception("escalation %s: no recipient", escalation.pk)
+                Escalation.objects.filter(pk=escalation.pk).update(error=str(exc)[:1000])
+                result.failed += 1
+                continue
+            if not recipients:
+                Escalation.objects.filter(pk=escalation.pk).update(notified_at=now, error=_("Nobody to notify: the team has no director."))
+                continue
+            for recipient_id in recipients:
+                groups[(recipient_id, escalation.level_order)].append(escalation)
+        done: dict[int, int | None] = {}
+        for (recipient_id, _order), escalations in groups.items():
+            try:
+                with transaction.atomic():
+                    _notify_group(ctx, recipient_id=recipient_id, escalations=escalations, repeat=False)
+            except Exception as exc:
+                logger.exception("escalation notification to member %s failed", recipient_id)
+                Escalation.objects.filter(pk__in=[e.pk for e in escalations]).update(error=str(exc)[:1000])
+                result.failed += len(escalations)
+                continue
+            for escalation in escalations:
+                # An escalation sent to several members (a role duty) records one of them.
+                done.setdefault(escalation.pk, recipient_id)
+        by_id = {e.pk: e for e in pending}
+        for escalation_id, recipient_id in done.items():
+            escalation = by_id[escalation_id]
+            level = escalation.level
+            next_repeat = now + timedelta(minutes=level.repeat_every_minutes) if level.repeat_times else None
+            Escalation.objects.filter(pk=escalation_id, notified_at__isnull=True).update(
+                notified_at=now, recipient_id=recipient_id, next_repeat_at=next_repeat, error=""
+            )
+        result.notified += len(done)
+
+
+def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
+    """Repeat an unacknowledged level every <interval>, up to <n> times."""
+    ctx = _context(team=team, now=now)
+    with transaction.atomic():
+        due = list(
+            Escalation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(team=team, status=EscalationStatus.OPEN, next_repeat_at__lte=now, notified_at__isnull=False)
+            .select_related("item__checklist__assignee", "task__assignee", "task__owner", "task__role", "role", "level__policy")
+            .order_by("id")[:NOTIFY_BATCH]
+        )
+        groups: dict[tuple[int, int], list[Escalation]] = defaultdict(list)
+        for escalation in due:
+            level = escalation.level
+            sent = escalation.repeats_sent + 1
+            next_repeat = now + timedelta(minutes=level.repeat_every_minutes) if sent < level.repeat_times else None
+            # Guarded: only the run that moves repeats_sent from n to n + 1 sends repeat n + 1.
+            claimed = Escalation.objects.filter(pk=escalation.pk, repeats_sent=escalation.repeats_sent).update(
+                repeats_sent=sent, next_repeat_at=next_repeat
+            )
+            if claimed and escalation.recipient_id:
+                groups[(escalation.recipient_id, escalation.level_order)].append(escalation)
+        for (recipient_id, _order), escalations in groups.items():
+            try:
+                with transaction.atomic():
+                    _notify_group(ctx, recipient_id=recipient_id, escalations=escalations, repeat=True)
+                result.repeated += len(escalations)
+            except Exception:
+                logger.exception("repeat notification to member %s failed", recipient_id)
+                result.failed += len(escalations)
+
+
+def escalation_sweep(*, team: Team, now: datetime) -> SweepResult:
+    """What beat runs every minute, per team. On a day off nothing escalates: the next working day catches up."""
+    result = SweepResult(team=team.slug)
+    if not workday_is(team=team, day=local_date(now)):
+        result.workday = False
+        return result
+    with transaction.atomic():
+        _raise_levels(team=team, now=now, result=result)
+    _notify_pending(team=team, now=now, result=result)
+    _repeat_due(team=team, now=now, result=result)
+    return result
+
+
+# --- acknowledging and resolving ------------------------------------------------------------------
+
+
+def escalation_can_acknowledge(*, escalation: Escalation, member: Member) -> bool:
+    """The member it was sent to, a lead of its role, or the director."""
+    if escalation.team_id != member.team_id:
+        return False
+    if member.is_director or member.user.is_superuser or escalation.recipient_id == member.pk:
+        return True
+    return escalation.role_id is not None and escalation.role_id in member_led_role_ids(member=member)
+
+
+@transaction.atomic
+def escalation_acknowledge(*, escalation: Escalation, member: Member, now: datetime) -> Escalation:
+    """Stops the repeats of this level; the next level still comes if the item stays open. Idempotent."""
+    escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
+    if not escalation_can_acknowledge(escalation=escalation, member=member):
+        raise PermissionDenied(_("This escalation was not sent to you."))
+    if escalation.status != EscalationStatus.OPEN:
+        return escalation
+    escalation.status = EscalationStatus.ACKNOWLEDGED
+    escalation.acknowledged_at = now
+    escalation.acknowledged_by = member
+    escalation.next_repeat_at = None
+    escalation.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "next_repeat_at"])
+    return escalation
+
+
+def escalation_acknowledge_by_link(*, token: str, now: datetime) -> tuple[Notification, int]:
+    """The one-click link in a message: signed, expires, single use. Acknowledges the message's escalations."""
+    try:
+        data = signing.loads(token, salt=ACK_SALT, max_age=settings.OPSTEAM_ACK_LINK_MAX_AGE_HOURS * 3600)
+    except signing.SignatureExpired:
+        raise ValidationError(_("This link has expired. Open OpsTeam to acknowledge.")) from None
+    except signing.BadSignature:
+        raise ValidationError(_("This link is not valid.")) from None
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().select_related("recipient__user", "team").filter(pk=data.get("n")).first()
+        if notification is None or notification.recipient_id != data.get("m"):
+            raise ValidationError(_("This link is not valid."))
+        # Single use: the first click stamps the notification; a second click changes nothing.
+        if notification.ack_used_at is not None:
+            raise ValidationError(_("This link was already used."))
+        notification.ack_used_at = now
+        notification.read_at = notification.read_at or now
+        notification.save(update_fields=["ack_used_at", "read_at"])
+        count = 0
+        for escalation in notification.escalations.filter(status=EscalationStatus.OPEN):
+            escalation_acknowledge(escalation=escalation, member=notification.recipient, now=now)
+            count += 1
+    return notification, count
+
+
+def escalation_resolve(*, now: datetime, item: ChecklistItem | None = None, task: Task | None = None) -> int:
+    """Done (or closed) stops the whole chain: every open or acknowledged level is resolved, no repeat follows."""
+    rows = Escalation.objects.filter(status__in=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED])
+    rows = rows.filter(item=item) if item is not None else rows.filter(task=task)
+    return rows.update(status=EscalationStatus.RESOLVED, resolved_at=now, next_repeat_at=None)

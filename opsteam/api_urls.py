@@ -3,10 +3,18 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from checklists.api.notifications import NotificationViewSet
+from checklists.api.tasks import CampaignViewSet, EscalationViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
 from checklists.api.views import ChecklistItemViewSet, ChecklistViewSet, token_obtain
 
 router = DefaultRouter()
 router.register("checklists", ChecklistViewSet, basename="checklist")
 router.register("checklist-items", ChecklistItemViewSet, basename="checklist-item")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("escalations", EscalationViewSet, basename="escalation")
+router.register("problem-orders", ProblemOrderViewSet, basename="problem-order")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [path("auth/token/", token_obtain, name="api-token"), *router.urls]

@@ -99,6 +99,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Yesterday's unfinished items stay on the today page until this local time (issue 3).
 OPSTEAM_CARRYOVER_CUTOFF = env_time("OPSTEAM_CARRYOVER_CUTOFF", "12:00")
 
+# Where people open OpsTeam: links in emails and group robot messages are made absolute with it (issue 4).
+OPSTEAM_BASE_URL = env_url("OPSTEAM_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
+
 # Escalation (issue 4): items due longer ago than this are not escalated any more (a first deploy on old
 # data, or a very long outage, must not flood everyone); the one-click acknowledge link expires after this.
 OPSTEAM_ESCALATION_LOOKBACK_HOURS = env_int("OPSTEAM_ESCALATION_LOOKBACK_HOURS", 48, minimum=1)
@@ -164,6 +167,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a field named "kind": give each choice set its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "ItemKindEnum": "checklists.models.templates.ItemKind",
+        "ProblemKindEnum": "checklists.models.tasks.ProblemKind",
+    },
 }
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # a shift

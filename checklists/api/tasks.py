@@ -1,0 +1,221 @@
+"""Duties, escalations, problem orders, campaigns and plans over the API. Same services as the pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from checklists.api import task_serializers as s
+from checklists.api.views import IsTeamMember
+from checklists.models import Campaign, CampaignTemplate, Escalation, Plan, ProblemOrder, Task
+from checklists.selectors.tasks import (
+    campaign_access_by_id,
+    campaign_list,
+    escalation_access_by_id,
+    escalation_list,
+    plan_access_by_id,
+    plan_list,
+    problem_order_access_by_id,
+    problem_order_list,
+    task_access_by_id,
+    task_list,
+)
+from checklists.services.escalation import escalation_acknowledge
+from checklists.services.tasks import campaign_create, plan_create, problem_order_close, problem_order_log, task_assign, task_complete
+from roles.models import Member, Role
+
+
+def _ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _as_api_denied(exc: DjangoPermissionDenied) -> exceptions.PermissionDenied:
+    return exceptions.PermissionDenied(str(exc))
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Duties the caller may see; POST assigns one (a lead for their role, the director for anyone)."""
+
+    serializer_class = s.TaskSerializer
+    permission_classes = [IsTeamMember]
+    queryset = Task.objects.none()
+
+    def get_queryset(self):
+        if self.action == "list":
+            query = s.TaskQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            data = query.validated_data
+            return task_list(
+                viewer=self.request.member, status=data.get("status"), mine=data.get("mine", False), day=data.get("date"),
+                source=data.get("source"),
+            )  # fmt: skip
+        return task_list(viewer=self.request.member)
+
+    @extend_schema(parameters=[s.TaskQuerySerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.TaskSerializer(task_access_by_id(viewer=request.member, task_id=pk)).data)
+
+    @extend_schema(request=s.TaskCreateSerializer, responses={201: s.TaskSerializer})
+    def create(self, request):
+        data = s.TaskCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = request.member
+        owner = role = None
+        if data.validated_data["owner"] is not None:
+            # Another team's member ID is treated as unknown: nobody learns it exists.
+            owner = Member.objects.visible_to(member).filter(pk=data.validated_data["owner"]).first()
+            if owner is None:
+                raise exceptions.ValidationError({"owner": [_("This member is not in your team.")]})
+        if data.validated_data["role"]:
+            role = Role.objects.filter(team_id=member.team_id, code=data.validated_data["role"]).first()
+            if role is None:
+                raise exceptions.ValidationError({"role": [_("No such role in your team.")]})
+        try:
+            task = task_assign(
+                member=member, title=data.validated_data["title"], detail=data.validated_data["detail"],
+                due_at=data.validated_data["due_at"], owner=owner, role=role, now=timezone.now(), ip=_ip(request),
+            )  # fmt: skip
+        except DjangoPermissionDenied as exc:
+            raise _as_api_denied(exc) from None
+        return Response(s.TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TaskCompleteSerializer, responses={200: s.TaskSerializer})
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        task = task_access_by_id(viewer=request.member, task_id=pk)
+        data = s.TaskCompleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            task = task_complete(task=task, member=request.member, now=timezone.now(), ip=_ip(request), **data.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise _as_api_denied(exc) from None
+        return Response(s.TaskSerializer(task).data)
+
+
+class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Escalations sent to the caller, or for their roles as lead, or the team's for the director."""
+
+    serializer_class = s.EscalationSerializer
+    permission_classes = [IsTeamMember]
+    queryset = Escalation.objects.none()
+
+    def get_queryset(self):
+        query = s.EscalationQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return escalation_list(viewer=self.request.member, status=query.validated_data.get("status"))
+
+    @extend_schema(parameters=[s.EscalationQuerySerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.EscalationSerializer(escalation_access_by_id(viewer=request.member, escalation_id=pk)).data)
+
+    @extend_schema(request=None, responses={200: s.EscalationSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        escalation = escalation_access_by_id(viewer=request.member, escalation_id=pk)
+        try:
+            escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now())
+        except DjangoPermissionDenied as exc:
+            raise _as_api_denied(exc) from None
+        return Response(s.EscalationSerializer(escalation_access_by_id(viewer=request.member, escalation_id=escalation.pk)).data)
+
+
+class ProblemOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Problem orders (T-24H) and orders to ship (T-SHIP): log one, close it."""
+
+    serializer_class = s.ProblemOrderSerializer
+    permission_classes = [IsTeamMember]
+    queryset = ProblemOrder.objects.none()
+
+    def get_queryset(self):
+        return problem_order_list(viewer=self.request.member, open_only=self.request.query_params.get("open") in ("1", "true"))
+
+    def retrieve(self, request, pk=None):
+        return Response(s.ProblemOrderSerializer(problem_order_access_by_id(viewer=request.member, problem_id=pk)).data)
+
+    @extend_schema(request=s.ProblemOrderCreateSerializer, responses={201: s.ProblemOrderSerializer})
+    def create(self, request):
+        data = s.ProblemOrderCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        problem = problem_order_log(member=request.member, now=timezone.now(), ip=_ip(request), **data.validated_data)
+        return Response(s.ProblemOrderSerializer(problem).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ProblemOrderCloseSerializer, responses={200: s.ProblemOrderSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        problem = problem_order_access_by_id(viewer=request.member, problem_id=pk)
+        data = s.ProblemOrderCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            problem = problem_order_close(
+                problem=problem, member=request.member, now=timezone.now(), ip=_ip(request), **data.validated_data
+            )
+        except DjangoPermissionDenied as exc:
+            raise _as_api_denied(exc) from None
+        return Response(s.ProblemOrderSerializer(problem).data)
+
+
+class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Campaigns (T-CAMPAIGN): a lead or the director creates one and gets duties per role."""
+
+    serializer_class = s.CampaignSerializer
+    permission_classes = [IsTeamMember]
+    queryset = Campaign.objects.none()
+
+    def get_queryset(self):
+        return campaign_list(viewer=self.request.member)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.CampaignSerializer(campaign_access_by_id(viewer=request.member, campaign_id=pk)).data)
+
+    @extend_schema(request=s.CampaignCreateSerializer, responses={201: s.CampaignSerializer})
+    def create(self, request):
+        data = s.CampaignCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        templates = CampaignTemplate.objects.filter(team_id=request.member.team_id, is_active=True)
+        template_id = data.validated_data["template"]
+        template = templates.filter(pk=template_id).first() if template_id else templates.order_by("pk").first()
+        if template is None:
+            raise exceptions.ValidationError({"template": [_("No such campaign template in your team.")]})
+        try:
+            campaign = campaign_create(
+                member=request.member, template=template, name=data.validated_data["name"], day=data.validated_data["date"],
+                now=timezone.now(), ip=_ip(request),
+            )  # fmt: skip
+        except DjangoPermissionDenied as exc:
+            raise _as_api_denied(exc) from None
+        return Response(s.CampaignSerializer(campaign_access_by_id(viewer=request.member, campaign_id=campaign.pk)).data, status=201)
+
+
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Plans (T-PLAN): the director's proposal, stage by stage."""
+
+    serializer_class = s.PlanSerializer
+    permission_classes = [IsTeamMember]
+    queryset = Plan.objects.none()
+
+    def get_queryset(self):
+        return plan_list(viewer=self.request.member)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.PlanSerializer(plan_access_by_id(viewer=request.member, plan_id=pk)).data)
+
+    @extend_schema(request=s.PlanCreateSerializer, responses={201: s.PlanSerializer})
+    def create(self, request):
+        data = s.PlanCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            plan = plan_create(member=request.member, now=timezone.now(), **data.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise _as_api_denied(exc) from None
+        return Response(s.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)

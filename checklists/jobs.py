@@ -34,10 +34,18 @@ def job_escalate(*, now: datetime) -> list[str]:
     return [str(escalation_sweep(team=team, now=now)) for team in Team.objects.filter(is_active=True)]
 
 
+def job_create_meetings(*, now: datetime) -> list[str]:
+    """Today's meetings with their agendas (PLAYBOOK §4), the refresh before they start, the monthly reminder (issue 6)."""
+    from checklists.services.meetings import meetings_create_due
+
+    return [str(meetings_create_due(team=team, now=now)) for team in Team.objects.filter(is_active=True)]
+
+
 # Name -> job, in the order `run_jobs` runs them. Later issues append reminders, escalation, meetings.
 JOBS: dict[str, Callable[..., list[str]]] = {
     "generate_checklists": job_generate_checklists,
     "generate_duties": job_generate_duties,
     "escalate": job_escalate,
+    "create_meetings": job_create_meetings,
     "flush_deliveries": job_flush_deliveries,
 }

@@ -11,6 +11,8 @@ def beat_schedule() -> dict[str, dict]:
         "generate-checklists": {"task": "checklists.generate_due", "every": 60, "expires": 55},
         "generate-duties": {"task": "checklists.duties_due", "every": 60, "expires": 55},
         "escalate": {"task": "checklists.escalate_due", "every": 60, "expires": 55},
+        # Meetings: created on their day, refreshed 30 minutes before they start; every 5 minutes is soon enough.
+        "create-meetings": {"task": "checklists.meetings_due", "every": 300, "expires": 290},
         # The outbox's safety net: what an on-commit nudge could not enqueue (broker down) goes out within a minute.
         "flush-deliveries": {"task": "checklists.deliveries_flush", "every": 60, "expires": 55},
     }

@@ -69,3 +69,21 @@ def escalate_due() -> int:
 def escalate_team(team_id: int, now_iso: str) -> str:
     # The sweep is safe to repeat: a retried or duplicated task raises and notifies nothing twice.
     return str(escalation_sweep(team=Team.objects.get(pk=team_id), now=datetime.fromisoformat(now_iso)))
+
+
+@shared_task(name="checklists.meetings_due")
+def meetings_due() -> int:
+    """Beat entry point, every few minutes: today's meetings, one task per active team (issue 6)."""
+    now = timezone.now().isoformat()
+    team_ids = list(Team.objects.filter(is_active=True).values_list("id", flat=True))
+    for team_id in team_ids:
+        meetings_for_team.delay(team_id, now)
+    return len(team_ids)
+
+
+@shared_task(name="checklists.meetings_for_team", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def meetings_for_team(team_id: int, now_iso: str) -> str:
+    # Safe to repeat: the one-meeting-per-series-per-date constraint guards the INSERT.
+    from checklists.services.meetings import meetings_create_due
+
+    return str(meetings_create_due(team=Team.objects.get(pk=team_id), now=datetime.fromisoformat(now_iso)))

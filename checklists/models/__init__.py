@@ -8,6 +8,22 @@ from checklists.models.escalation import (
     NotifyWhom,
     TaskSource,
 )
+from checklists.models.meetings import (
+    ActionItem,
+    AgendaItem,
+    AgendaKind,
+    Amendment,
+    Attendance,
+    AttendanceStatus,
+    Cadence,
+    Decision,
+    Meeting,
+    MeetingReminder,
+    MeetingSeries,
+    MeetingStatus,
+    ReflectionQuestion,
+    WeeklyReflection,
+)
 from checklists.models.notifications import Channel, Delivery, DeliveryStatus, Notification, Robot, RobotKind, RobotSend
 from checklists.models.runs import Checklist, ChecklistItem, ItemStatus, TickAction, TickEvent
 from checklists.models.tasks import (
@@ -28,6 +44,13 @@ from checklists.models.tasks import (
 from checklists.models.templates import ChecklistTemplate, ItemKind, Scheduled, ScheduleKind, TemplateItem
 
 __all__ = [
+    "ActionItem",
+    "AgendaItem",
+    "AgendaKind",
+    "Amendment",
+    "Attendance",
+    "AttendanceStatus",
+    "Cadence",
     "Campaign",
     "CampaignPhase",
     "CampaignStep",
@@ -36,6 +59,7 @@ __all__ = [
     "Checklist",
     "ChecklistItem",
     "ChecklistTemplate",
+    "Decision",
     "Delivery",
     "DeliveryStatus",
     "DutyTemplate",
@@ -45,6 +69,10 @@ __all__ = [
     "EscalationStatus",
     "ItemKind",
     "ItemStatus",
+    "Meeting",
+    "MeetingReminder",
+    "MeetingSeries",
+    "MeetingStatus",
     "Notification",
     "NotifyWhom",
     "Plan",
@@ -52,6 +80,7 @@ __all__ = [
     "PlanStatus",
     "ProblemKind",
     "ProblemOrder",
+    "ReflectionQuestion",
     "Robot",
     "RobotKind",
     "RobotSend",
@@ -64,4 +93,5 @@ __all__ = [
     "TemplateItem",
     "TickAction",
     "TickEvent",
+    "WeeklyReflection",
 ]

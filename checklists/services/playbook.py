@@ -45,6 +45,11 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
     # PLAYBOOK §5-6 (issue 5): the metrics, then the targets that grade them.
     metrics = metric_sync_from_playbook(team=team, data=data.get("metrics", {}), report=report)
     kpi_sync_from_playbook(team=team, rows=data.get("targets", []), metrics=metrics, report=report)
+    # PLAYBOOK §4 (issue 6): the meeting series and the 团队思考 questions.
+    from checklists.services.meetings import meeting_series_sync_from_playbook, reflection_questions_sync_from_playbook
+
+    meeting_series_sync_from_playbook(team=team, rows=data.get("meetings", []), report=report)
+    reflection_questions_sync_from_playbook(team=team, rows=data.get("reflection_questions", []), report=report)
     return report
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from checklists.models import ItemStatus
 from checklists.selectors.access import item_access_by_id
 from checklists.selectors.history import history_for_lead, history_for_member
+from checklists.selectors.tasks import task_list_for_today
 from checklists.selectors.today import checklist_list, checklist_view, today_for_member
 from checklists.services.ticks import tick_record, tick_undo
 from opsteam.lib.clock import local_date
@@ -33,12 +34,14 @@ def today(request: HttpRequest) -> HttpResponse:
     """My day; a lead or the director may open a member's day with ?member=ID and tick for them."""
     actable = member_list_actable_by(viewer=request.member)
     subject = request.member
-    if request.GET.get("member"):
+    if request.GET.get("member") and request.GET["member"] != str(request.member.pk):
         subject = next((m for m in actable if str(m.pk) == request.GET["member"]), None)
         if subject is None:
             raise Http404
-    day = today_for_member(member=subject, now=timezone.now(), viewer=request.member)
-    return render(request, "checklists/today.html", {"today": day, "subject": subject, "actable": actable})
+    now = timezone.now()
+    day = today_for_member(member=subject, now=now, viewer=request.member)
+    duties = task_list_for_today(viewer=request.member, member=subject, now=now)
+    return render(request, "checklists/today.html", {"today": day, "subject": subject, "actable": actable, "duties": duties, "now": now})
 
 
 def _back(request: HttpRequest, item) -> HttpResponse:

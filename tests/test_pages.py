@@ -48,15 +48,16 @@ def test_today_costs_a_fixed_number_of_queries_whatever_the_number_of_items(logg
     from checklists.models import TemplateItem
 
     generate()
-    # session, user, member, member's roles (whose day may I open?), lists, items, carry-over date
-    with django_assert_num_queries(7):
+    # session, user, member, member's roles (whose day may I open?), lists, items, carry-over date,
+    # the day's duties, the bell's unread count
+    with django_assert_num_queries(9):
         assert logged_in.get("/today/").status_code == 200
     ChecklistItem.objects.all().delete()
     ChecklistItem.objects.model.checklist.field.related_model.objects.all().delete()
     template = TemplateItem.objects.filter(template__team=team, template__playbook_id="SC-WH").first().template
     TemplateItem.objects.bulk_create(TemplateItem(template=template, order=100 + n, text=f"检查 {n}") for n in range(40))
     generate()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         page = logged_in.get("/today/").content.decode()
     assert "检查 39" in page
 
@@ -200,3 +201,81 @@ def test_today_s_open_items_are_not_counted_as_missed_until_the_day_is_over(clie
         client.force_login(warehouse_member.user)
         [monday] = client.get("/history/").context["days"]
         assert monday.missed == monday.total
+
+
+def test_the_today_page_lists_my_open_duties_and_a_lead_assigns_one_from_the_duties_page(
+    client, team, warehouse_member, warehouse_lead, frozen
+):
+    client.force_login(warehouse_lead.user)
+    response = client.post(
+        "/tasks/", {"title": "盘点胶带库存", "owner": warehouse_member.pk, "due_date": "2026-11-23", "due_time": "16:00", "detail": ""}
+    )
+    assert response.status_code == 302
+    client.force_login(warehouse_member.user)
+    page = client.get("/today/").content.decode()
+    assert "盘点胶带库存" in page
+
+
+def test_assigning_a_duty_with_a_bad_date_says_what_is_wrong_and_keeps_the_title(client, team, warehouse_member, warehouse_lead, frozen):
+    client.force_login(warehouse_lead.user)
+    response = client.post(
+        "/tasks/", {"title": "盘点胶带库存", "owner": warehouse_member.pk, "due_date": "23/11/2026", "due_time": "16:00"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "YYYY-MM-DD" in body
+    assert 'value="盘点胶带库存"' in body
+
+
+def test_staff_cannot_assign_duties(client, team, warehouse_member, warehouse_teammate, frozen):
+    client.force_login(warehouse_member.user)
+    response = client.post("/tasks/", {"title": "x", "owner": warehouse_teammate.pk, "due_date": "2026-11-23", "due_time": "16:00"})
+    assert response.status_code == 403
+
+
+def test_a_problem_order_is_logged_from_the_page_and_closed(client, team, service_member, frozen):
+    client.force_login(service_member.user)
+    response = client.post("/problems/", {"order_no": "2026112300123", "kind": "refund", "note": "客户要求退款"})
+    assert response.status_code == 302
+    page = client.get("/problems/").content.decode()
+    assert "2026112300123" in page
+    from checklists.models import ProblemOrder
+
+    problem = ProblemOrder.objects.get(order_no="2026112300123")
+    assert problem.task.role.code == "service"
+    client.post(f"/problems/{problem.pk}/close/", {"resolution": "已退款"})
+    problem.refresh_from_db()
+    assert problem.closed_at is not None
+    assert problem.task.status == "done"
+
+
+def test_the_pages_of_duties_escalations_campaigns_and_plans_open(client, team, director, frozen):
+    client.force_login(director.user)
+    for url in ("/tasks/", "/tasks/?scope=team", "/problems/", "/campaigns/", "/plans/", "/escalations/", "/escalations/?status=bogus"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_director_creates_a_campaign_and_a_plan_from_the_pages(client, team, director, warehouse_lead, frozen):
+    client.force_login(director.user)
+    response = client.post("/campaigns/", {"name": "双12", "date": "2026-12-12"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "双12" in page
+    assert "T-14" in page
+    response = client.post("/plans/", {"title": "春节备货方案", "proposal": "提前备货"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "总监提出构想策划书" in page
+
+
+def test_a_lead_cannot_open_another_teams_duty(client, team, warehouse_lead, outsider, frozen):
+    from datetime import datetime
+
+    from checklists.services.tasks import task_create
+    from opsteam.lib.clock import business_tz
+
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=business_tz())
+    foreign = task_create(team=outsider.team, title="x", due_at=now, source="adhoc", now=now, owner=outsider)
+    client.force_login(warehouse_lead.user)
+    assert client.get(f"/tasks/{foreign.pk}/").status_code == 404

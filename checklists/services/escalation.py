@@ -238,11 +238,11 @@ def _subject_line(escalation: Escalation) -> tuple[str, str, str, str]:
     if escalation.item_id:
         item = escalation.item
         checklist = item.checklist
-        url = f"{reverse('checklists:today')}?member={checklist.assignee_id}&date={checklist.date.isoformat()}#item-{item.pk}"
+        url = f"{reverse('today')}?member={checklist.assignee_id}#item-{item.pk}"
         return item.text, str(checklist.assignee), due, url
     task = escalation.task
     whose = str(task.assignee or task.owner or task.role or "")
-    return task.title, whose, due, reverse("checklists:task-detail", args=[task.pk])
+    return task.title, whose, due, reverse("task-detail", args=[task.pk])
 
 
 def _message(*, notify: str, lines: list[tuple[str, str, str, str]], repeat: bool, before_due: bool) -> tuple[str, str]:
@@ -272,7 +272,7 @@ def ack_token_make(*, notification: Notification) -> str:
 
 
 def ack_url(*, notification: Notification) -> str:
-    return settings.OPSTEAM_BASE_URL.rstrip("/") + reverse("checklists:ack-link", args=[ack_token_make(notification=notification)])
+    return settings.OPSTEAM_BASE_URL.rstrip("/") + reverse("ack-link", args=[ack_token_make(notification=notification)])
 
 
 def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalation], repeat: bool) -> Notification | None:

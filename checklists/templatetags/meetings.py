@@ -10,3 +10,9 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(text: str):
     return markdown_render(text or "")
+
+
+@register.filter(name="answer")
+def answer_filter(answers: dict, key: str) -> str:
+    """{{ reflection.answers|answer:key }}: one answer of a weekly reflection."""
+    return (answers or {}).get(key, "")

@@ -1,0 +1,322 @@
+"""Pages for meetings (issue 6): the list, the minutes page and its forms, the print view, the weekly reflection.
+
+Each view parses the form, calls one service or selector and renders; without JavaScript every form posts and
+comes back to the page, with htmx the attendance buttons and the notes swap in place.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from checklists.models import AttendanceStatus, Cadence, Meeting
+from checklists.selectors.meetings import (
+    agenda_item_get,
+    meeting_get,
+    meeting_list,
+    meeting_series_list,
+    minutes_get,
+    reflection_get,
+    reflection_list,
+    reflection_questions,
+)
+from checklists.services.meetings import (
+    action_item_create,
+    agenda_item_add,
+    agenda_notes_amend,
+    agenda_notes_save,
+    attendance_mark,
+    decision_record,
+    meeting_approve,
+    meeting_call,
+    meeting_can_edit,
+    meeting_can_publish,
+    meeting_publish,
+    reflection_save,
+    week_monday,
+)
+from opsteam.lib.clock import local_date
+from roles.access import member_is_lead_or_above, member_required
+from roles.models import Member
+from roles.selectors import member_list_actable_by
+
+LIST_LIMIT = 100
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [text for texts in exc.message_dict.values() for text in texts]
+    return exc.messages
+
+
+def _date(raw: str | None, *, field: str) -> date:
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise ValidationError({field: _("Enter a date as YYYY-MM-DD, e.g. 2026-11-30.")}) from None
+
+
+def _member(request: HttpRequest, raw: str | None, *, field: str = "owner") -> Member:
+    try:
+        return Member.objects.visible_to(request.member).active().get(pk=int(raw or ""))
+    except (Member.DoesNotExist, ValueError):
+        raise ValidationError({field: _("Choose a member of your team.")}) from None
+
+
+def _back(meeting: Meeting, anchor: str = "") -> HttpResponse:
+    return redirect(f"/meetings/{meeting.pk}/" + (f"#{anchor}" if anchor else ""))
+
+
+@require_GET
+@member_required
+def meetings(request: HttpRequest) -> HttpResponse:
+    """The team's meetings with search over the minutes and a filter by series; lead's form to book or call one."""
+    query = request.GET.get("q", "").strip()[:100]
+    try:
+        series_id = int(request.GET.get("series") or 0) or None
+    except ValueError:
+        series_id = None
+    series = list(meeting_series_list(viewer=request.member))
+    rows = list(meeting_list(viewer=request.member, query=query, series_id=series_id)[:LIST_LIMIT])
+    lead = member_is_lead_or_above(request.member)
+    # Anyone may call a problem meeting (M-ISSUE); booking the others is for leads and the director.
+    bookable = [s for s in series if s.cadence == Cadence.ON_DEMAND or lead]
+    return render(
+        request,
+        "checklists/meetings.html",
+        {
+            "meetings": rows,
+            "series": series,
+            "bookable": bookable,
+            "query": query,
+            "series_id": series_id,
+            "today": local_date(timezone.now()),
+        },
+    )
+
+
+@require_POST
+@member_required
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    series = meeting_series_list(viewer=request.member).filter(pk=request.POST.get("series") or 0).first()
+    try:
+        if series is None:
+            raise ValidationError({"series": _("Choose which meeting.")})
+        meeting = meeting_call(
+            series=series,
+            member=request.member,
+            day=_date(request.POST.get("date"), field="date"),
+            now=timezone.now(),
+            title=request.POST.get("title", ""),
+        )
+    except ValidationError as exc:
+        for text in _errors(exc):
+            messages.error(request, text)
+        return redirect("/meetings/")
+    return _back(meeting)
+
+
+def _minutes_context(request: HttpRequest, meeting: Meeting) -> dict:
+    minutes = minutes_get(meeting=meeting, viewer=request.member)
+    return {
+        "minutes": minutes,
+        "meeting": meeting,
+        "can_edit": meeting_can_edit(meeting=meeting, member=request.member) and not meeting.is_published,
+        "can_publish": meeting_can_publish(meeting=meeting, member=request.member),
+        "owners": Member.objects.visible_to(request.member).active().order_by("display_name"),
+        "statuses": [choice for choice in AttendanceStatus.choices if choice[0] != AttendanceStatus.EXPECTED],
+        "default_due": meeting.date + timedelta(days=1),
+    }
+
+
+@require_GET
+@member_required
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    return render(request, "checklists/meeting_detail.html", _minutes_context(request, meeting))
+
+
+@require_GET
+@member_required
+def meeting_print(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """The minutes on one plain page for printing or saving as PDF (the archive copy)."""
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    return render(request, "checklists/meeting_print.html", {"minutes": minutes_get(meeting=meeting, viewer=request.member)})
+
+
+@require_POST
+@member_required
+def meeting_attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    try:
+        row = attendance_mark(
+            meeting=meeting,
+            member=request.member,
+            attendee=_member(request, request.POST.get("member"), field="member"),
+            status=request.POST.get("status", ""),
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        if request.htmx:
+            return HttpResponse(" ".join(_errors(exc)), status=400)
+        for text in _errors(exc):
+            messages.error(request, text)
+        return _back(meeting, "attendance")
+    if request.htmx:
+        context = {"row": row, "meeting": meeting, "can_edit": True, "statuses": _minutes_context(request, meeting)["statuses"]}
+        return render(request, "checklists/_attendance_row.html", context)
+    return _back(meeting, "attendance")
+
+
+@require_POST
+@member_required
+def agenda_notes(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    """Save the notes under an agenda item; on published minutes, an amendment with a reason."""
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    item = agenda_item_get(viewer=request.member, meeting=meeting, item_id=item_id)
+    try:
+        if meeting.is_published:
+            agenda_notes_amend(
+                item=item,
+                member=request.member,
+                notes=request.POST.get("notes", ""),
+                reason=request.POST.get("reason", ""),
+                now=timezone.now(),
+            )
+            messages.success(request, _("Amendment recorded."))
+        else:
+            agenda_notes_save(item=item, member=request.member, notes=request.POST.get("notes", ""), now=timezone.now())
+    except ValidationError as exc:
+        for text in _errors(exc):
+            messages.error(request, text)
+    return _back(meeting, f"agenda-{item.pk}")
+
+
+@require_POST
+@member_required
+def agenda_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    try:
+        item = agenda_item_add(meeting=meeting, member=request.member, title=request.POST.get("title", ""), now=timezone.now())
+    except ValidationError as exc:
+        for text in _errors(exc):
+            messages.error(request, text)
+        return _back(meeting, "agenda")
+    return _back(meeting, f"agenda-{item.pk}")
+
+
+def _agenda_item_or_none(request: HttpRequest, meeting: Meeting):
+    raw = request.POST.get("agenda_item")
+    return agenda_item_get(viewer=request.member, meeting=meeting, item_id=raw) if raw else None
+
+
+@require_POST
+@member_required
+def decision_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    try:
+        decision_record(
+            meeting=meeting,
+            member=request.member,
+            text=request.POST.get("text", ""),
+            agenda_item=_agenda_item_or_none(request, meeting),
+            reason=request.POST.get("reason", ""),
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        for text in _errors(exc):
+            messages.error(request, text)
+    return _back(meeting, "decisions")
+
+
+@require_POST
+@member_required
+def action_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    try:
+        action_item_create(
+            meeting=meeting,
+            member=request.member,
+            title=request.POST.get("title", ""),
+            owner=_member(request, request.POST.get("owner")),
+            due_date=_date(request.POST.get("due_date"), field="due_date"),
+            agenda_item=_agenda_item_or_none(request, meeting),
+            reason=request.POST.get("reason", ""),
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        for text in _errors(exc):
+            messages.error(request, text)
+    return _back(meeting, "actions")
+
+
+@require_POST
+@member_required
+def meeting_publish_view(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    try:
+        meeting_publish(meeting=meeting, member=request.member, now=timezone.now())
+    except ValidationError as exc:
+        for text in _errors(exc):
+            messages.error(request, text)
+        return _back(meeting)
+    messages.success(request, _("Published. The attendees have been notified."))
+    return _back(meeting)
+
+
+@require_POST
+@member_required
+def meeting_approve_view(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
+    try:
+        meeting_approve(meeting=meeting, member=request.member, now=timezone.now())
+    except ValidationError as exc:
+        for text in _errors(exc):
+            messages.error(request, text)
+    return _back(meeting)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def reflection(request: HttpRequest) -> HttpResponse:
+    """My weekly 团队思考 (optional); a lead reads their role members' answers, the director everyone's."""
+    now = timezone.now()
+    this_week = week_monday(local_date(now))
+    try:
+        week = week_monday(_date(request.GET.get("week") or request.POST.get("week") or this_week.isoformat(), field="week"))
+    except ValidationError:
+        raise Http404 from None
+    questions = reflection_questions(team_id=request.member.team_id)
+    if request.method == "POST":
+        answers = {key: request.POST.get(key, "") for key in questions}
+        try:
+            reflection_save(member=request.member, week=week, answers=answers, now=now)
+        except ValidationError as exc:
+            for text in _errors(exc):
+                messages.error(request, text)
+        else:
+            messages.success(request, _("Saved. Your lead and the director can read it."))
+        return redirect(f"/reflection/?week={week.isoformat()}")
+    mine = reflection_get(member=request.member, week=week)
+    others = [r for r in reflection_list(viewer=request.member, week=week) if r.member_id != request.member.pk]
+    return render(
+        request,
+        "checklists/reflection.html",
+        {
+            "week": week,
+            "previous": week - timedelta(days=7),
+            "next": week + timedelta(days=7) if week < this_week else None,
+            "questions": [(key, text, (mine.answers if mine else {}).get(key, "")) for key, text in questions.items()],
+            "mine": mine,
+            "others": others,
+            "question_texts": questions,
+            "is_lead": bool(member_list_actable_by(viewer=request.member)),
+        },
+    )

@@ -302,6 +302,11 @@ def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalat
         not_before=quiet_release(policy=policy, now=ctx.now, urgent=urgent),
         now=ctx.now,
     )
+    # The one-click acknowledge link needs the notification's id, so it is added once the row exists
+    # (in the same transaction: the deliveries, sent after commit, carry it).
+    with override(language):
+        notification.body += "\n\n" + _("[Acknowledge: I am on it](%(url)s)") % {"url": ack_url(notification=notification)}
+    notification.save(update_fields=["body"])
     return notification
 
 

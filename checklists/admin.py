@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, TemplateItem, TickEvent
+from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, Delivery, Notification, Robot, RobotSend, TemplateItem, TickEvent
 
 
 class TemplateItemInline(admin.TabularInline):
@@ -39,3 +39,59 @@ class TickEventAdmin(admin.ModelAdmin):
     list_display = ["at", "action", "item", "actor", "on_behalf_of", "ip"]
     list_filter = ["action"]
     readonly_fields = ["item", "actor", "on_behalf_of", "action", "changes", "at", "ip"]
+
+
+# --- notifications and their outbox (issue 4): read-mostly, the pages and services do the writing ---
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ["channel", "robot", "status", "attempts", "next_attempt_at", "sent_at", "error_code", "error"]
+    readonly_fields = fields
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "title", "recipient", "kind", "urgent", "read_at", "team"]
+    list_filter = ["team", "kind", "urgent"]
+    search_fields = ["title", "recipient__display_name"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["team", "recipient", "role", "kind", "title", "body", "url", "urgent", "created_at", "read_at", "escalations"]
+    inlines = [DeliveryInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Robot)
+class RobotAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "team", "role", "rate_per_minute", "is_active"]
+    list_filter = ["team", "kind", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "notification", "channel", "robot", "status", "attempts", "next_attempt_at", "error_code"]
+    list_filter = ["team", "status", "channel"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    raw_id_fields = ["notification"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(RobotSend)
+class RobotSendAdmin(admin.ModelAdmin):
+    list_display = ["at", "robot", "messages", "ok", "http_status", "error_code", "is_test"]
+    list_filter = ["ok", "is_test", "robot__kind"]
+    readonly_fields = [f.name for f in RobotSend._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -99,15 +99,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Yesterday's unfinished items stay on the today page until this local time (issue 3).
 OPSTEAM_CARRYOVER_CUTOFF = env_time("OPSTEAM_CARRYOVER_CUTOFF", "12:00")
 
-# Where people open OpsTeam: links in emails and group robot messages are made absolute with it (issue 4).
-OPSTEAM_BASE_URL = env_url("OPSTEAM_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
-
 # Escalation (issue 4): items due longer ago than this are not escalated any more (a first deploy on old
 # data, or a very long outage, must not flood everyone); the one-click acknowledge link expires after this.
 OPSTEAM_ESCALATION_LOOKBACK_HOURS = env_int("OPSTEAM_ESCALATION_LOOKBACK_HOURS", 48, minimum=1)
 OPSTEAM_ACK_LINK_MAX_AGE_HOURS = env_int("OPSTEAM_ACK_LINK_MAX_AGE_HOURS", 72, minimum=1)
 # Links in emails and robot messages are absolute: the address people open OpsTeam at.
-OPSTEAM_BASE_URL = env_str("OPSTEAM_BASE_URL", "http://127.0.0.1:8000")
+# A malformed address (no http:// or https://) stops start-up instead of sending broken links.
+OPSTEAM_BASE_URL = env_url("OPSTEAM_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 
 # Email
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -171,6 +169,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ItemKindEnum": "checklists.models.templates.ItemKind",
         "ProblemKindEnum": "checklists.models.tasks.ProblemKind",
+        "MeetingStatusEnum": "checklists.models.meetings.MeetingStatus",
+        "AttendanceStatusEnum": "checklists.models.meetings.AttendanceStatus",
     },
 }
 

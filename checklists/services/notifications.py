@@ -1,0 +1,395 @@
+"""Notifications and their outbox: write them (in-app, email and robot deliveries in one transaction), deliver them.
+
+Delivery guarantees. A notification and its deliveries commit together; the flush task is only a nudge
+(enqueued on commit; if the broker is down the beat job `flush_deliveries` finds the rows within a minute).
+`deliveries_flush` claims due rows with `select_for_update(skip_locked=True)` and marks them `sending`, so
+two flushes never pick the same row, and only then makes the HTTP call or sends the email.
+
+The one at-least-once window: a worker that dies after the robot or mail server accepted a message but
+before the row was marked `sent` leaves it `sending`; after STALE_AFTER (5 minutes) the next flush puts
+it back to `pending` and sends it again. Everything else is exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from checklists.models import Channel, Delivery, DeliveryStatus, EscalationStatus, Notification, Robot
+from checklists.services.robots import RobotMessage, robot_deliver, robot_message_chunks, robot_reserve_sends
+from roles.models import Member, Role, Team
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(hours=1)
+CLAIM_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class NotificationSpec:
+    """One notification to write; `not_before` already has quiet hours applied by the caller."""
+
+    recipient: Member
+    kind: str
+    title: str
+    body: str
+    not_before: datetime
+    url: str = ""
+    role: Role | None = None
+    urgent: bool = False
+    escalations: Sequence = ()
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def notification_create(
+    *,
+    team: Team,
+    recipient: Member,
+    kind: str,
+    title: str,
+    body: str,
+    url: str = "",
+    role: Role | None = None,
+    urgent: bool = False,
+    escalations: Sequence = (),
+    not_before: datetime,
+    now: datetime,
+) -> Notification:
+    """The in-app notification and, in the same transaction, its email and robot deliveries."""
+    spec = NotificationSpec(
+        recipient=recipient,
+        kind=kind,
+        title=title,
+        body=body,
+        url=url,
+        role=role,
+        urgent=urgent,
+        escalations=escalations,
+        not_before=not_before,
+    )
+    return notification_create_many(team=team, specs=[spec], now=now)[0]
+
+
+def notification_create_many(*, team: Team, specs: Iterable[NotificationSpec], now: datetime) -> list[Notification]:
+    """Many notifications in a fixed number of queries (a sweep may notify hundreds): 2 reads, then 3 bulk inserts.
+
+    Email goes to a recipient with an address who wants email; a robot delivery to every active robot
+    of the team whose role is empty (the whole team) or the notification's role.
+    """
+    specs = list(specs)
+    if not specs:
+        return []
+    for spec in specs:
+        if spec.recipient.team_id != team.pk:
+            raise ValidationError(_("A notification can only go to a member of the team."))
+    robots = list(Robot.objects.filter(team=team, is_active=True))
+    wants_email = {
+        pk
+        for pk, email, by_email in Member.objects.filter(pk__in={s.recipient.pk for s in specs}).values_list(
+            "pk", "user__email", "notify_by_email"
+        )
+        if email and by_email
+    }
+    with transaction.atomic():
+        notifications = Notification.objects.bulk_create(
+            [
+                Notification(
+                    team=team,
+                    recipient=spec.recipient,
+                    role=spec.role,
+                    kind=spec.kind,
+                    title=spec.title[:200],
+                    body=spec.body,
+                    url=spec.url,
+                    urgent=spec.urgent,
+                    created_at=now,
+                )
+                for spec in specs
+            ]
+        )
+        through = Notification.escalations.through
+        links = [
+            through(notification_id=notification.pk, escalation_id=getattr(escalation, "pk", escalation))
+            for notification, spec in zip(notifications, specs, strict=True)
+            for escalation in spec.escalations
+        ]
+        if links:
+            through.objects.bulk_create(links)
+        deliveries = []
+        for notification, spec in zip(notifications, specs, strict=True):
+            row = {
+                "team": team,
+                "notification": notification,
+                "not_before": spec.not_before,
+                "next_attempt_at": spec.not_before,
+                "created_at": now,
+            }
+            if spec.recipient.pk in wants_email:
+                deliveries.append(Delivery(channel=Channel.EMAIL, **row))
+            role_id = spec.role.pk if spec.role else None
+            deliveries.extend(Delivery(channel=Channel.ROBOT, robot=robot, **row) for robot in robots if robot.role_id in (None, role_id))
+        Delivery.objects.bulk_create(deliveries)
+        if any(d.next_attempt_at <= now for d in deliveries):
+            transaction.on_commit(partial(deliveries_flush_enqueue, team_id=team.pk))
+    return notifications
+
+
+def deliveries_flush_enqueue(*, team_id: int | None = None) -> bool:
+    """Nudge a worker to flush now. A broker outage is logged, not raised: the beat job flushes within a minute."""
+    from checklists.tasks import deliveries_flush as flush_task
+
+    try:
+        flush_task.apply_async(args=(team_id,), retry=False)
+    except Exception:
+        logger.warning("Could not enqueue the delivery flush (is the broker down?); the flush_deliveries job sends them", exc_info=True)
+        return False
+    return True
+
+
+def notification_mark_read(
+    *, member: Member, notification_ids: Iterable[int] | None = None, all_unread: bool = False, now: datetime
+) -> int:
+    """Mark the member's own notifications read (the ids given, or every unread one). Returns how many changed."""
+    rows = Notification.objects.filter(recipient=member, read_at__isnull=True)
+    if not all_unread:
+        rows = rows.filter(pk__in=list(notification_ids or []))
+    return rows.update(read_at=now)
+
+
+def delivery_retry_now(*, delivery: Delivery, actor: Member, now: datetime) -> Delivery:
+    """The director's "retry now": a waiting or failed delivery goes out at the next flush (a failed one gets its attempts back)."""
+    if not (actor.is_director or actor.user.is_superuser):
+        raise PermissionDenied(_("Only the director can retry deliveries."))
+    if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
+        raise ValidationError(_("This message is not waiting or failed; there is nothing to retry."))
+    updates = {"status": DeliveryStatus.PENDING, "next_attempt_at": max(now, delivery.not_before), "claimed_at": None}
+    if delivery.status == DeliveryStatus.FAILED:
+        updates["attempts"] = 0
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk, status=delivery.status).update(**updates)
+        transaction.on_commit(partial(deliveries_flush_enqueue, team_id=delivery.team_id))
+    delivery.refresh_from_db()
+    return delivery
+
+
+# --- delivering ------------------------------------------------------------------------------------
+
+
+@dataclass
+class FlushSummary:
+    """What one flush did, for logs, the job runner and tests."""
+
+    reclaimed: int = 0
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    robot_sends: int = 0
+
+    def __str__(self) -> str:
+        return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+
+def backoff(attempts: int) -> timedelta:
+    """After the n-th failed attempt wait 2**n minutes, at most an hour."""
+    return min(timedelta(minutes=2**attempts), MAX_BACKOFF)
+
+
+def absolute_url(url: str) -> str:
+    if url.startswith("/"):
+        return settings.OPSTEAM_BASE_URL + url
+    return url
+
+
+def _claim(*, now: datetime, team: Team | None) -> list[int]:
+    """Due pending rows become `sending`, stamped with `now`. skip_locked: rows another flush is claiming are left to it."""
+    with transaction.atomic():
+        due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        if team is not None:
+            due = due.filter(team=team)
+        ids = list(due.order_by("next_attempt_at", "id").select_for_update(skip_locked=True).values_list("pk", flat=True)[:CLAIM_LIMIT])
+        if ids:
+            Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(status=DeliveryStatus.SENDING, claimed_at=now)
+    return ids
+
+
+def _mine(ids: Iterable[int], now: datetime):
+    """Only rows this flush claimed (status sending, stamped with its `now`): a row reclaimed meanwhile is not touched."""
+    return Delivery.objects.filter(pk__in=list(ids), status=DeliveryStatus.SENDING, claimed_at=now)
+
+
+def _mark_sent(ids: list[int], *, now: datetime, send_id=None) -> int:
+    return _mine(ids, now).update(
+        status=DeliveryStatus.SENT, sent_at=now, send_id=send_id, attempts=F("attempts") + 1, error_code="", error="", claimed_at=None
+    )
+
+
+def _mark_failed(deliveries: list[Delivery], *, now: datetime, code: str, error: str, summary: FlushSummary, send_id=None) -> None:
+    for delivery in deliveries:
+        attempts = delivery.attempts + 1
+        final = attempts >= MAX_ATTEMPTS
+        changed = _mine([delivery.pk], now).update(
+            status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
+            attempts=attempts,
+            next_attempt_at=now if final else now + backoff(attempts),
+            error_code=code[:40],
+            error=error,
+            send_id=send_id,
+            claimed_at=None,
+        )
+        if changed:
+            if final:
+                summary.failed += 1
+            else:
+                summary.retrying += 1
+
+
+def _release(ids: list[int], *, now: datetime) -> int:
+    """Back to pending untouched (not an attempt): the robot's minute is full, the next flush sends them."""
+    return _mine(ids, now).update(status=DeliveryStatus.PENDING, claimed_at=None)
+
+
+def _resolved_notification_ids(notification_ids: set[int]) -> set[int]:
+    """Notifications whose escalations are all resolved: the item was done meanwhile, nobody needs the message."""
+    statuses: dict[int, list[str]] = defaultdict(list)
+    through = Notification.escalations.through
+    for notification_id, status in through.objects.filter(notification_id__in=notification_ids).values_list(
+        "notification_id", "escalation__status"
+    ):
+        statuses[notification_id].append(status)
+    return {nid for nid, found in statuses.items() if found and all(s == EscalationStatus.RESOLVED for s in found)}
+
+
+def deliveries_flush(*, now: datetime, team: Team | None = None) -> FlushSummary:
+    """Send what is due: one email per email delivery; per robot, as few messages as its rate limit needs (digests)."""
+    summary = FlushSummary()
+    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_AFTER)
+    if team is not None:
+        stale = stale.filter(team=team)
+    summary.reclaimed = stale.update(status=DeliveryStatus.PENDING, claimed_at=None)
+
+    ids = _claim(now=now, team=team)
+    summary.claimed = len(ids)
+    if not ids:
+        return summary
+    deliveries = list(
+        Delivery.objects.filter(pk__in=ids).select_related("notification__recipient__user", "robot").order_by("created_at", "id")
+    )
+    resolved = _resolved_notification_ids({d.notification_id for d in deliveries})
+    skip = [d.pk for d in deliveries if d.notification_id in resolved or (d.robot_id and not d.robot.is_active)]
+    if skip:
+        summary.skipped += _mine(skip, now).update(status=DeliveryStatus.SKIPPED, claimed_at=None)
+    live = [d for d in deliveries if d.pk not in set(skip)]
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _flush_emails([d for d in live if d.channel == Channel.EMAIL], now=now, summary=summary)
+        by_robot: dict[int, list[Delivery]] = defaultdict(list)
+        for delivery in live:
+            if delivery.channel == Channel.ROBOT:
+                by_robot[delivery.robot_id].append(delivery)
+        for group in by_robot.values():
+            try:
+                _flush_robot(group, now=now, summary=summary)
+            except Exception as exc:  # one robot's trouble must not stop the others
+                logger.exception("Flushing robot %s failed", group[0].robot_id)
+                _mark_failed(group, now=now, code="error", error=str(exc)[:500], summary=summary)
+    logger.info("deliveries_flush %s", summary)
+    return summary
+
+
+def _email_message(delivery: Delivery, connection) -> EmailMessage:
+    notification = delivery.notification
+    lines = [notification.body]
+    if notification.url:
+        lines.append(_("Open: %(url)s") % {"url": absolute_url(notification.url)})
+    subject = f"[{_('Urgent')}] {notification.title}" if notification.urgent else notification.title
+    return EmailMessage(subject=subject, body="\n\n".join(lines), to=[notification.recipient.user.email], connection=connection)
+
+
+def _flush_emails(deliveries: list[Delivery], *, now: datetime, summary: FlushSummary) -> None:
+    if not deliveries:
+        return
+    connection = get_connection()
+    try:
+        for delivery in deliveries:
+            try:
+                _email_message(delivery, connection).send()
+            except Exception as exc:
+                code = str(getattr(exc, "smtp_code", "") or type(exc).__name__)
+                logger.warning("Email delivery %s failed: %s", delivery.pk, exc)
+                _mark_failed([delivery], now=now, code=code, error=str(exc)[:500], summary=summary)
+            else:
+                summary.sent += _mark_sent([delivery.pk], now=now)
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing a broken SMTP connection must not undo the bookkeeping above
+            logger.debug("closing the mail connection failed", exc_info=True)
+
+
+def _robot_message(delivery: Delivery) -> RobotMessage:
+    notification = delivery.notification
+    recipient = notification.recipient
+    title = f"[{_('Urgent')}] {notification.title}" if notification.urgent else notification.title
+    return RobotMessage(
+        title=title,
+        text=notification.body,
+        url=absolute_url(notification.url),
+        mobile=recipient.mobile,
+        feishu_open_id=recipient.feishu_open_id,
+        name=recipient.display_name,
+    )
+
+
+def _flush_robot(group: list[Delivery], *, now: datetime, summary: FlushSummary) -> None:
+    """Everything waiting for one robot: one digest message (split only by the vendor's size limit), within its rate."""
+    robot = group[0].robot
+    messages = [_robot_message(d) for d in group]
+    chunks = robot_message_chunks(kind=robot.kind, messages=messages)
+    sends = robot_reserve_sends(robot=robot, wanted=len(chunks), now=now)
+    start = 0
+    for index, chunk in enumerate(chunks):
+        part = group[start : start + len(chunk)]
+        start += len(chunk)
+        if index >= len(sends):
+            summary.deferred += _release([d.pk for d in part], now=now)
+            continue
+        send = sends[index]
+        result = robot_deliver(robot=robot, send=send, messages=chunk, now=now)
+        summary.robot_sends += 1
+        if result.ok:
+            summary.sent += _mark_sent([d.pk for d in part], now=now, send_id=send.send_id)
+        else:
+            _mark_failed(part, now=now, code=result.error_code or "error", error=result.error, summary=summary, send_id=send.send_id)
+
+
+__all__ = [
+    "FlushSummary",
+    "NotificationSpec",
+    "absolute_url",
+    "backoff",
+    "deliveries_flush",
+    "deliveries_flush_enqueue",
+    "delivery_retry_now",
+    "notification_create",
+    "notification_create_many",
+    "notification_mark_read",
+]

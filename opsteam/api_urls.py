@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from checklists.api import board as board_api
 from checklists.api.notifications import NotificationViewSet
 from checklists.api.tasks import CampaignViewSet, EscalationViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
 from checklists.api.views import ChecklistItemViewSet, ChecklistViewSet, token_obtain
@@ -17,4 +18,12 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("notifications", NotificationViewSet, basename="notification")
 
-urlpatterns = [path("auth/token/", token_obtain, name="api-token"), *router.urls]
+urlpatterns = [
+    path("auth/token/", token_obtain, name="api-token"),
+    # The director's board and the KPI scorecard (issue 5)
+    path("board/", board_api.board, name="api-board"),
+    path("kpi/entries/", board_api.entries, name="api-kpi-entries"),
+    path("kpi/scorecard/", board_api.scorecard, name="api-kpi-scorecard"),
+    path("kpi/import/", board_api.kpi_import, name="api-kpi-import"),
+    *router.urls,
+]

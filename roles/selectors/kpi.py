@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from opsteam.lib.playbook import playbook_read
-from roles.models import Aggregation, Kpi, KpiKind, Member, Metric, MetricEntry, MetricScope, SplitKind, Target, Team
+from roles.models import Aggregation, Kpi, KpiKind, Metric, MetricEntry, MetricScope, SplitKind, Target, Team
 
 Figures = dict[str, Decimal]  # metric code -> value
 
@@ -35,18 +35,20 @@ def figures_by_day(*, team: Team, start: date, end: date) -> dict[date, Figures]
     return dict(result)
 
 
-def figures_by_member(*, team: Team, start: date, end: date) -> dict[int, Figures]:
-    """Each member's figures (e.g. a 客服's 询单人数) summed over the period (one query)."""
+def figures_by_member(*, team: Team, start: date, end: date) -> tuple[dict[int, Figures], dict[int, str]]:
+    """Each member's figures (e.g. a 客服's 询单人数) summed over the period, and their names (one query)."""
     rows = (
         MetricEntry.objects.filter(team=team, member__isnull=False, date__range=(start, end))
-        .values("member_id", "metric__code")
+        .values("member_id", "member__display_name", "metric__code")
         .annotate(total=Sum("value"))
         .order_by()
     )
     result: dict[int, Figures] = defaultdict(dict)
+    names: dict[int, str] = {}
     for row in rows:
         result[row["member_id"]][row["metric__code"]] = row["total"]
-    return dict(result)
+        names[row["member_id"]] = row["member__display_name"]
+    return dict(result), names
 
 
 def totals_over(days: dict[date, Figures], *, metrics: list[Metric]) -> Figures:
@@ -255,12 +257,15 @@ def _rows(metrics: list[Metric], totals: Figures, targets: list[Target], *, star
 
 
 def scorecard_get(*, team: Team, start: date, end: date, on_time: tuple[int, int] | None = None) -> Scorecard:
-    """Every metric and every §5 target over a period, in five queries.
+    """Every metric and every §5 target over a period, in five queries (four without a member-compared KPI).
 
     `on_time` is K-24H's (closed on time, closed or due) from the problem orders, which live in checklists.
     """
     metrics = metric_list(team=team)
-    kpis = list(Kpi.objects.filter(team=team, is_active=True).select_related("metric").order_by("order", "id"))
+    kpis = list(Kpi.objects.filter(team=team, is_active=True).order_by("order", "id"))
+    by_id = {m.pk: m for m in metrics}
+    for kpi in kpis:  # the metrics already read, with their parts: no query per KPI
+        kpi.metric = by_id.get(kpi.metric_id)
     by_day = figures_by_day(team=team, start=start, end=end)
     targets = targets_in(team=team, start=start, end=end)
     totals = totals_over(by_day, metrics=metrics)
@@ -319,8 +324,7 @@ def _member_vs_team(result: KpiResult, *, team: Team, start: date, end: date) ->
     """K-CS-CONV: each member's ratio from their own summed parts, against the team's (all members' parts summed)."""
     metric = result.kpi.metric
     num, den = metric.numerator.code, metric.denominator.code
-    per_member = figures_by_member(team=team, start=start, end=end)
-    names = dict(Member.objects.filter(pk__in=per_member).values_list("pk", "display_name"))
+    per_member, names = figures_by_member(team=team, start=start, end=end)
     team_totals = {num: sum((f.get(num, Decimal(0)) for f in per_member.values()), Decimal(0))}
     team_totals[den] = sum((f.get(den, Decimal(0)) for f in per_member.values()), Decimal(0))
     average = metric_value(metric, team_totals)
@@ -456,3 +460,20 @@ def week_view(*, team: Team, day: date) -> WeekView:
         else:
             answers.append(Answer(questions[2], "no", _("Not yet: %(names)s did not grow this week.") % {"names": "、".join(missing)}))
     return WeekView(weeks=weeks, rows=rows, answers=answers)
+
+
+# --- who may do what -----------------------------------------------------------------------------------------------
+
+
+def member_can_enter_figures(*, member) -> bool:
+    """The director and the role leads enter and import the day's figures (运营 reads them first every morning)."""
+    from roles.selectors import Level, member_level
+
+    return member_level(member=member) in (Level.LEAD, Level.DIRECTOR, Level.ADMIN)
+
+
+def member_can_set_targets(*, member) -> bool:
+    """R-DIR sets strategy and targets (PLAYBOOK §1)."""
+    from roles.selectors import Level, member_level
+
+    return member_level(member=member) in (Level.DIRECTOR, Level.ADMIN)

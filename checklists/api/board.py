@@ -1,0 +1,241 @@
+"""Board and KPI API (issue 5): the same selectors and services as the /board/ pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from checklists.api.views import IsTeamMember
+from checklists.selectors.board import Board, board_get, board_scope
+from opsteam.lib.clock import local_date
+from roles.models import Member
+from roles.selectors.kpi import Scorecard, figures_by_day, member_can_enter_figures, scorecard_get
+from roles.services.kpi import entries_import, entry_save
+
+MAX_RANGE_DAYS = 366
+
+
+class BoardQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="YYYY-MM-DD (Asia/Shanghai); default today")
+    role = serializers.IntegerField(required=False, help_text="a role ID: only that role")
+
+
+class RangeQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="YYYY-MM-DD; default the first day of the end's month")
+    end = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today")
+
+    def validate(self, attrs):
+        end = attrs.get("end") or local_date(timezone.now())
+        start = attrs.get("start") or end.replace(day=1)
+        if start > end:
+            raise serializers.ValidationError({"start": _("The start must be on or before the end.")})
+        if (end - start).days >= MAX_RANGE_DAYS:
+            raise serializers.ValidationError({"start": _("Ask for at most 366 days at a time.")})
+        return {"start": start, "end": end}
+
+
+class EntryInputSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    figures = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, allow_null=True), help_text='{"sales": "12000.50", "visitors": 1000}; null removes'
+    )
+    member = serializers.IntegerField(required=False, help_text="a member ID, for figures recorded per member (客服 询单)")
+
+
+class ImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=".xlsx, or .csv in UTF-8 (with or without BOM) or GBK")
+
+
+def _num(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _board_data(board: Board) -> dict:
+    return {
+        "date": board.day.isoformat(),
+        "role": board.scope.role.pk if board.scope.role else None,
+        "total": _completion(board.total),
+        "roles": [
+            {
+                "role": r.role_id,
+                "name": r.name,
+                **_completion(r.completion),
+                "people": [{"member": p.member_id, "name": p.name, **_completion(p.completion)} for p in r.people],
+            }
+            for r in board.roles
+        ],
+        "escalations": [
+            {
+                "id": e.pk,
+                "item": e.item_id,
+                "task": e.task_id,
+                "level": e.level_order,
+                "status": e.status,
+                "raised_at": e.raised_at.isoformat(),
+                "recipient": e.recipient.display_name if e.recipient else None,
+                "acknowledged_by": e.acknowledged_by.display_name if e.acknowledged_by else None,
+                "acknowledged_at": e.acknowledged_at.isoformat() if e.acknowledged_at else None,
+            }
+            for e in board.escalations
+        ],
+        "overdue_duties": [
+            {
+                "id": t.pk,
+                "title": t.title,
+                "role": t.role_id,
+                "who": (t.assignee or t.owner).display_name if (t.assignee or t.owner) else None,
+                "due_at": t.due_at.isoformat(),
+            }
+            for t in board.overdue
+        ],
+        "scorecard": _scorecard_data(board.scorecard),
+    }
+
+
+def _completion(c) -> dict:
+    return {"total": c.total, "done": c.done, "late": c.late, "not_done": c.not_done, "missed": c.missed, "percent": c.percent}
+
+
+def _scorecard_data(card: Scorecard) -> dict:
+    return {
+        "start": card.start.isoformat(),
+        "end": card.end.isoformat(),
+        "metrics": [
+            {
+                "code": r.metric.code,
+                "name": r.metric.name,
+                "unit": r.metric.unit,
+                "value": _num(r.value),
+                "display": r.display,
+                "numerator": _num(r.numerator),
+                "denominator": _num(r.denominator),
+                "target": _num(r.target),
+                "grade": (r.grade or {}).get("label"),
+            }
+            for r in card.rows
+        ],
+        "kpis": [
+            {
+                "id": k.kpi.playbook_id,
+                "name": k.kpi.name,
+                "value": _num(k.value),
+                "display": k.display,
+                "grade": (k.grade or {}).get("label") or None,
+                "tone": k.tone or None,
+                "detail": k.detail,
+                "days": [
+                    {
+                        "date": d.day.isoformat(),
+                        "sales": _num(d.sales),
+                        "target": _num(d.target),
+                        "verdict": d.verdict,
+                        "flagged": d.flagged,
+                    }
+                    for d in k.days
+                ],
+                "members": [
+                    {"member": m.member_id, "name": m.name, "value": _num(m.value), "above_average": m.above_average} for m in k.members
+                ],
+            }
+            for k in card.kpis
+        ],
+    }
+
+
+@extend_schema(parameters=[BoardQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+@api_view(["GET"])
+@permission_classes([IsTeamMember])
+def board(request):
+    """The board for a day: completion by role and person, open escalations, overdue duties, month-to-date KPIs."""
+    query = BoardQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    scope = board_scope(viewer=request.member, role_id=query.validated_data.get("role"))
+    now = timezone.now()
+    data = board_get(scope=scope, day=query.validated_data.get("date") or local_date(now), now=now)
+    return Response(_board_data(data))
+
+
+@extend_schema(parameters=[RangeQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+@api_view(["GET"])
+@permission_classes([IsTeamMember])
+def scorecard(request):
+    """Every metric (ratios from summed parts) and every §5 target over a period, graded."""
+    board_scope(viewer=request.member)
+    query = RangeQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    card = scorecard_get(team=request.member.team, **query.validated_data)
+    return Response(_scorecard_data(card))
+
+
+@extend_schema(
+    methods=["GET"], parameters=[RangeQuerySerializer], responses={200: OpenApiTypes.OBJECT}, description="The shop's figures per day."
+)
+@extend_schema(methods=["POST"], request=EntryInputSerializer, responses={200: OpenApiTypes.OBJECT})
+@api_view(["GET", "POST"])
+@permission_classes([IsTeamMember])
+@parser_classes([JSONParser, FormParser])
+def entries(request):
+    """GET: the shop's recorded figures per day. POST: record a day's figures (an empty or null value removes one)."""
+    board_scope(viewer=request.member)
+    team = request.member.team
+    if request.method == "GET":
+        query = RangeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        by_day = figures_by_day(team=team, **query.validated_data)
+        return Response(
+            [
+                {"date": day.isoformat(), "figures": {code: float(v) for code, v in figures.items()}}
+                for day, figures in sorted(by_day.items())
+            ]
+        )
+    if not member_can_enter_figures(member=request.member):
+        raise PermissionDenied(_("Only the director and the role leads enter the shop's figures."))
+    data = EntryInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    member = None
+    if data.validated_data.get("member") is not None:
+        member = Member.objects.filter(team=team, pk=data.validated_data["member"]).first()
+        if member is None:
+            raise serializers.ValidationError({"member": _("That member is not in this team.")})
+    saved = entry_save(
+        team=team,
+        day=data.validated_data["date"],
+        figures=data.validated_data["figures"],
+        member=member,
+        actor=request.member,
+        now=timezone.now(),
+        source="api",
+    )
+    return Response({"date": data.validated_data["date"].isoformat(), "figures": {code: _num(v) for code, v in saved.items()}})
+
+
+@extend_schema(request={"multipart/form-data": ImportInputSerializer}, responses={200: OpenApiTypes.OBJECT})
+@api_view(["POST"])
+@permission_classes([IsTeamMember])
+@parser_classes([MultiPartParser])
+def kpi_import(request):
+    """Import a shop's analytics export: all rows or none (400 with each bad row's number and reason)."""
+    board_scope(viewer=request.member)
+    if not member_can_enter_figures(member=request.member):
+        raise PermissionDenied(_("Only the director and the role leads enter the shop's figures."))
+    data = ImportInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    upload = data.validated_data["file"]
+    result = entries_import(team=request.member.team, content=upload.read(), filename=upload.name, actor=request.member, now=timezone.now())
+    return Response(
+        {
+            "days": [d.isoformat() for d in result.days],
+            "replaced": [d.isoformat() for d in result.replaced],
+            "figures": result.figures,
+            "ignored_columns": result.ignored_columns,
+            "message": _("Imported %(figures)d figures for %(days)d days; %(replaced)d days replaced.")
+            % {"figures": result.figures, "days": len(result.days), "replaced": len(result.replaced)},
+        }
+    )

@@ -1,0 +1,151 @@
+"""The board and the KPI sheet as an Excel workbook (.xlsx) with Chinese headers.
+
+The headers are Chinese whatever the page language: the file goes to the shop's own spreadsheets and
+reports, which are kept in Chinese. Every text cell is escaped so a value such as "=1+1" or "@SUM(...)"
+typed by a member (a note, a name) is shown as text and never run as a formula (CSV/formula injection).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from checklists.selectors.board import Board
+from opsteam.lib.clock import business_tz
+from roles.models import MetricKind, MetricScope
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+HEADER_FONT = Font(bold=True)
+BEHIND_FILL = PatternFill("solid", fgColor="FFE5D0")
+
+
+def cell(value):
+    """A value safe for a cell: text that Excel would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    if isinstance(value, datetime):
+        return value.astimezone(business_tz()).replace(tzinfo=None)  # Excel has no time zones: Shanghai wall time
+    return value
+
+
+def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list], *, first: bool = False):
+    sheet = workbook.active if first else workbook.create_sheet()
+    sheet.title = title
+    sheet.append([cell(h) for h in headers])
+    for c in sheet[1]:
+        c.font = HEADER_FONT
+    for row in rows:
+        sheet.append([cell(v) for v in row])
+    for index, header in enumerate(headers, start=1):
+        width = max([len(str(header)) * 2, *(len(str(r[index - 1] or "")) + 2 for r in rows)])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width, 8), 60)
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def board_workbook(*, board: Board) -> bytes:
+    workbook = Workbook()
+    people = []
+    for role in board.roles:
+        for person in role.people:
+            c = person.completion
+            people.append([role.name, person.name, c.total, c.done, c.late, c.not_done, c.missed, c.percent / 100])
+    sheet = _sheet(workbook, "完成情况", ["岗位", "成员", "应完成", "已完成", "迟交", "未完成", "错过", "完成率"], people, first=True)
+    for row_cells, person in zip(sheet.iter_rows(min_row=2), people, strict=False):
+        row_cells[7].number_format = "0%"
+        if person[4] or person[5] or person[6]:
+            for c in row_cells:
+                c.fill = BEHIND_FILL
+    sheet.insert_rows(1)
+    sheet["A1"] = cell(f"{board.day.isoformat()} 团队看板(导出于 {board.now.astimezone(business_tz()):%Y-%m-%d %H:%M})")
+    sheet.freeze_panes = "A3"
+
+    card = board.scorecard
+    kpi_rows = []
+    for row in card.rows:
+        kpi_rows.append(
+            [
+                row.metric.name,
+                row.display,
+                row.target_display,
+                (row.grade or {}).get("label", ""),
+                row.metric.numerator.name if row.metric.kind == MetricKind.RATIO else "",
+                _plain(row.numerator),
+                row.metric.denominator.name if row.metric.kind == MetricKind.RATIO else "",
+                _plain(row.denominator),
+                row.metric.unit,
+            ]
+        )
+    _sheet(
+        workbook,
+        "KPI",
+        [f"指标({card.start}至{card.end})", "数值", "目标", "评级", "分子", "分子数值", "分母", "分母数值", "单位"],
+        kpi_rows,
+    )
+
+    targets = []
+    for result in card.kpis:
+        targets.append(
+            [result.kpi.playbook_id, result.kpi.name, result.display, (result.grade or {}).get("label", ""), result.detail, result.kpi.rule]
+        )
+    _sheet(workbook, "考核目标", ["编号", "目标", "结果", "评级", "说明", "规则"], targets)
+
+    sales = next((k for k in card.kpis if k.kpi.playbook_id == "K-DAILY-SALES"), None)
+    sales_rows = [
+        [d.day, _plain(d.sales), _plain(d.target), float(d.share) if d.share is not None else None, d.verdict, "是" if d.flagged else ""]
+        for d in (sales.days if sales else [])
+    ]
+    sheet = _sheet(workbook, "日销售达标", ["日期", "销售额", "日目标", "达成率", "判定", "低于下限"], sales_rows)
+    for row_cells in sheet.iter_rows(min_row=2):
+        row_cells[0].number_format = "yyyy-mm-dd"
+        row_cells[3].number_format = "0%"
+
+    base = [m for m in card.metrics if m.kind == MetricKind.BASE and m.scope == MetricScope.SHOP]
+    daily = [[day, *[_plain(card.by_day[day].get(m.code)) for m in base]] for day in sorted(card.by_day)]
+    sheet = _sheet(workbook, "每日数据", ["日期", *[m.name for m in base]], daily)
+    for row_cells in sheet.iter_rows(min_row=2):
+        row_cells[0].number_format = "yyyy-mm-dd"
+
+    escalations = [
+        [
+            e.raised_at,
+            _subject(e),
+            e.level_order,
+            e.recipient.display_name if e.recipient else "",
+            e.get_status_display(),
+            e.acknowledged_by.display_name if e.acknowledged_by else "",
+            e.acknowledged_at,
+        ]
+        for e in board.escalations
+    ]
+    _stamp(_sheet(workbook, "未解决升级", ["发出时间", "事项", "级别", "通知", "状态", "确认人", "确认时间"], escalations), (0, 6))
+    overdue = [
+        [t.title, (t.assignee or t.owner).display_name if (t.assignee or t.owner) else "", t.role.name if t.role else "", t.due_at]
+        for t in board.overdue
+    ]
+    _stamp(_sheet(workbook, "逾期任务", ["任务", "负责人", "岗位", "截止时间"], overdue), (3,))
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _stamp(sheet, columns: tuple[int, ...]) -> None:
+    for row_cells in sheet.iter_rows(min_row=2):
+        for index in columns:
+            row_cells[index].number_format = "yyyy-mm-dd hh:mm"
+
+
+def _subject(escalation) -> str:
+    if escalation.item_id and escalation.item:
+        return f"{escalation.item.checklist.member.display_name}: {escalation.item.text}"
+    return escalation.task.title if escalation.task_id and escalation.task else ""
+
+
+def _plain(value):
+    """Decimals as floats so Excel sums them; None stays empty."""
+    return float(value) if value is not None else None

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from checklists.api import board as board_api
+from checklists.api.meetings import MeetingViewSet
 from checklists.api.notifications import NotificationViewSet
 from checklists.api.tasks import CampaignViewSet, EscalationViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
 from checklists.api.views import ChecklistItemViewSet, ChecklistViewSet, token_obtain
@@ -17,6 +18,7 @@ router.register("problem-orders", ProblemOrderViewSet, basename="problem-order")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 urlpatterns = [
     path("auth/token/", token_obtain, name="api-token"),

@@ -26,7 +26,7 @@ from checklists.selectors.tasks import (
     task_access_by_id,
     task_list,
 )
-from checklists.services.escalation import escalation_acknowledge, escalation_acknowledge_by_link
+from checklists.services.escalation import escalation_acknowledge, escalation_acknowledge_all_mine, escalation_acknowledge_by_link
 from checklists.services.tasks import (
     campaign_create,
     plan_create,
@@ -302,8 +302,29 @@ def escalations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", EscalationStatus.OPEN)
     if status not in EscalationStatus.values:
         status = EscalationStatus.OPEN
-    rows = escalation_list(viewer=request.member, status=status)[:200]
-    return render(request, "checklists/escalations.html", {"escalations": rows, "status": status, "statuses": EscalationStatus.choices})
+    rows = escalation_list(viewer=request.member, status=status)
+    shown = 100
+    return render(
+        request,
+        "checklists/escalations.html",
+        {
+            "escalations": rows[:shown],
+            "total": rows.count(),
+            "shown": shown,
+            "mine_open": rows.filter(recipient=request.member).count() if status == EscalationStatus.OPEN else 0,
+            "status": status,
+            "statuses": EscalationStatus.choices,
+        },
+    )
+
+
+@require_POST
+@member_required
+def escalations_ack_mine(request: HttpRequest) -> HttpResponse:
+    """Acknowledge every open escalation sent to me (the repeats stop; later levels still come)."""
+    count = escalation_acknowledge_all_mine(member=request.member, now=timezone.now())
+    messages.success(request, _("Acknowledged %(count)d escalation(s).") % {"count": count})
+    return redirect("escalations")
 
 
 @require_POST

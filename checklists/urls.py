@@ -17,15 +17,6 @@ urlpatterns = [
     path("robots/<int:robot_id>/", notification_views.robot_edit, name="robot-edit"),
     path("robots/<int:robot_id>/test/", notification_views.robot_test, name="robot-test"),
     path("deliveries/<int:delivery_id>/retry/", notification_views.delivery_retry, name="delivery-retry"),
-    # Notifications (the bell) and the director's group robots (issue 4)
-    path("notifications/", notification_views.notifications, name="notifications"),
-    path("notifications/read-all/", notification_views.notifications_read_all, name="notifications-read-all"),
-    path("notifications/<int:notification_id>/open/", notification_views.notification_open, name="notification-open"),
-    path("notifications/<int:notification_id>/read/", notification_views.notification_read, name="notification-read"),
-    path("robots/", notification_views.robots, name="robots"),
-    path("robots/<int:robot_id>/", notification_views.robot_edit, name="robot-edit"),
-    path("robots/<int:robot_id>/test/", notification_views.robot_test, name="robot-test"),
-    path("deliveries/<int:delivery_id>/retry/", notification_views.delivery_retry, name="delivery-retry"),
     # Duties, problem orders, campaigns, plans and escalations (issue 4)
     path("tasks/", task_views.tasks, name="tasks"),
     path("tasks/<int:task_id>/", task_views.task_detail, name="task-detail"),
@@ -36,6 +27,7 @@ urlpatterns = [
     path("plans/", task_views.plans, name="plans"),
     path("plans/<int:plan_id>/", task_views.plan_detail, name="plan-detail"),
     path("escalations/", task_views.escalations, name="escalations"),
+    path("escalations/acknowledge-mine/", task_views.escalations_ack_mine, name="escalations-ack-mine"),
     path("escalations/<int:escalation_id>/acknowledge/", task_views.escalation_ack, name="escalation-ack"),
     path("ack/<str:token>/", task_views.ack_link, name="ack-link"),
     # Meetings, minutes and the weekly reflection (issue 6)

@@ -431,6 +431,13 @@ def escalation_acknowledge(*, escalation: Escalation, member: Member, now: datet
     return escalation
 
 
+def escalation_acknowledge_all_mine(*, member: Member, now: datetime) -> int:
+    """Every open escalation sent to the member, acknowledged in one statement."""
+    return Escalation.objects.filter(team_id=member.team_id, recipient=member, status=EscalationStatus.OPEN).update(
+        status=EscalationStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=member, next_repeat_at=None
+    )
+
+
 def escalation_acknowledge_by_link(*, token: str, now: datetime) -> tuple[Notification, int]:
     """The one-click link in a message: signed, expires, single use. Acknowledges the message's escalations."""
     try:

@@ -181,6 +181,12 @@ def task_assign(
         raise PermissionDenied(_("Only a lead (for their role) or the director can assign duties."))
     if due_at < now - timedelta(days=1):
         raise ValidationError({"due_at": _("The due time is in the past.")})
+    if role is None and owner is not None:
+        # The duty belongs to one of the owner's roles, so its lead is escalated to and can see it:
+        # a role the assigner leads first, else the owner's first role.
+        links = list(MemberRole.objects.filter(member=owner).select_related("role").order_by("role__order"))
+        led = member_led_role_ids(member=member)
+        role = next((link.role for link in links if link.role_id in led), links[0].role if links else None)
     return task_create(
         team=member.team, title=title, due_at=due_at, source=TaskSource.ADHOC, now=now, owner=owner, role=role,
         created_by=member, detail=detail, ip=ip,

@@ -1,6 +1,28 @@
 from django.contrib import admin
 
-from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, Delivery, Notification, Robot, RobotSend, TemplateItem, TickEvent
+from checklists.models import (
+    Campaign,
+    CampaignStep,
+    CampaignTemplate,
+    Checklist,
+    ChecklistItem,
+    ChecklistTemplate,
+    Delivery,
+    DutyTemplate,
+    Escalation,
+    EscalationLevel,
+    EscalationPolicy,
+    Notification,
+    Plan,
+    PlanStageTemplate,
+    ProblemOrder,
+    Robot,
+    RobotSend,
+    Task,
+    TaskEvent,
+    TemplateItem,
+    TickEvent,
+)
 
 
 class TemplateItemInline(admin.TabularInline):
@@ -94,4 +116,96 @@ class RobotSendAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --- duties and escalation (issue 4): policies and playbook rows are edited here ---
+
+
+class EscalationLevelInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 1
+    fields = ["order", "offset_minutes", "notify", "repeat_every_minutes", "repeat_times", "urgent"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "source", "quiet_start", "quiet_end", "is_active"]
+    list_filter = ["team", "source", "is_active"]
+    inlines = [EscalationLevelInline]
+
+
+@admin.register(DutyTemplate)
+class DutyTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "playbook_id", "role", "team", "schedule", "weekdays", "due_at", "target", "escalation_policy", "is_active"]
+    list_filter = ["team", "role__code", "schedule", "is_active"]
+    search_fields = ["name", "playbook_id"]
+
+
+class CampaignStepInline(admin.TabularInline):
+    model = CampaignStep
+    extra = 1
+    fields = ["playbook_id", "phase", "offset_days", "role", "title", "due_time"]
+
+
+@admin.register(CampaignTemplate)
+class CampaignTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "playbook_id", "team", "is_active"]
+    list_filter = ["team"]
+    inlines = [CampaignStepInline]
+
+
+@admin.register(PlanStageTemplate)
+class PlanStageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["order", "name", "who", "days", "team"]
+    list_filter = ["team"]
+
+
+class TaskEventInline(admin.TabularInline):
+    model = TaskEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "action", "changes", "ip"]
+    readonly_fields = fields
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "source", "playbook_id", "role", "owner", "assignee", "due_at", "status", "team"]
+    list_filter = ["team", "source", "status", "role__code"]
+    search_fields = ["title", "playbook_id"]
+    date_hierarchy = "due_at"
+    raw_id_fields = ["owner", "assignee", "done_by", "created_by", "campaign", "plan", "duty_template"]
+    readonly_fields = ["source_key", "created_at", "done_at", "done_by"]
+    inlines = [TaskEventInline]
+
+
+@admin.register(ProblemOrder)
+class ProblemOrderAdmin(admin.ModelAdmin):
+    list_display = ["order_no", "kind", "logged_by", "logged_at", "due_at", "closed_at", "team"]
+    list_filter = ["team", "kind"]
+    search_fields = ["order_no"]
+    raw_id_fields = ["task", "logged_by", "closed_by"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "date", "template", "team", "created_by"]
+    list_filter = ["team"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["title", "stage", "status", "team", "created_by", "created_at"]
+    list_filter = ["team", "status"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["raised_at", "level_order", "notify", "item", "task", "recipient", "status", "acknowledged_by", "team"]
+    list_filter = ["team", "status", "notify"]
+    date_hierarchy = "raised_at"
+    readonly_fields = [f.name for f in Escalation._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
         return False

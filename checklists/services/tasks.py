@@ -23,6 +23,7 @@ from checklists.models import (
     PlanStatus,
     ProblemKind,
     ProblemOrder,
+    ScheduleKind,
     Task,
     TaskEvent,
     TaskSource,
@@ -270,6 +271,22 @@ class DutyResult:
         return f"{self.team} {self.day}: {self.created} duties created ({', '.join(self.templates) or 'none due yet'})"
 
 
+def _duty_falls_on(*, team: Team, template: DutyTemplate, day: date) -> bool:
+    """The template's schedule, except that a monthly duty whose day is off comes on the next working day.
+
+    Otherwise T-SUMMARY on the 1st would be skipped in every month whose 1st is a holiday or a weekend
+    (half of 2026). `day` is a working day (the caller checks).
+    """
+    if template.schedule != ScheduleKind.MONTHLY or not template.month_day or day.day <= template.month_day:
+        return template.falls_on(day)
+    probe = day.replace(day=template.month_day)
+    while probe < day:
+        if workday_is(team=team, day=probe):
+            return False  # the duty had a working day this month already
+        probe += timedelta(days=1)
+    return True
+
+
 def duties_generate_for_date(*, team: Team, day: date, now: datetime) -> DutyResult:
     """One duty per recurring template and day, owned by the role (anyone holding it may close it).
 
@@ -285,7 +302,7 @@ def duties_generate_for_date(*, team: Team, day: date, now: datetime) -> DutyRes
     templates = [
         t
         for t in DutyTemplate.objects.filter(team=team, is_active=True).select_related("role")
-        if t.falls_on(day) and (day < today or t.generate_at <= local_time(now))
+        if _duty_falls_on(team=team, template=t, day=day) and (day < today or t.generate_at <= local_time(now))
     ]
     result.templates = [t.playbook_id or t.name for t in templates]
     batch = uuid.uuid4()

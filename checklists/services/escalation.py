@@ -219,7 +219,8 @@ def _recipients(ctx: _Context, escalation: Escalation) -> list[int]:
     """Member IDs to tell for this escalation's level. A role without a lead escalates to the director."""
     if escalation.notify == NotifyWhom.OWNER:
         if escalation.item_id:
-            return [escalation.item.checklist.assignee_id]
+            # Through _present: a cover arranged after the day's lists were made still gets the reminder.
+            return [_present(ctx, escalation.item.checklist.assignee_id)]
         task = escalation.task
         owner = task.assignee_id or task.owner_id
         if owner:

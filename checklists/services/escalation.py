@@ -228,9 +228,18 @@ def _recipients(ctx: _Context, escalation: Escalation) -> list[int]:
         return sorted({_present(ctx, m) for m in ctx.role_members.get(task.role_id, [])})
     if escalation.notify == NotifyWhom.LEAD:
         lead = ctx.leads.get(escalation.role_id) if escalation.role_id else None
-        if lead is not None:
+        # The lead's own late work goes past them: telling the late person again is no escalation.
+        if lead is not None and lead not in _owners(escalation):
             return [_present(ctx, lead)]
     return [ctx.directors[0].pk] if ctx.directors else []
+
+
+def _owners(escalation: Escalation) -> set[int]:
+    """Whose item or duty it is: the member and whoever does it for them."""
+    if escalation.item_id:
+        checklist = escalation.item.checklist
+        return {checklist.member_id, checklist.assignee_id}
+    return {m for m in (escalation.task.owner_id, escalation.task.assignee_id) if m is not None}
 
 
 def _subject_line(escalation: Escalation) -> tuple[str, str, str, str]:

@@ -422,7 +422,10 @@ def escalation_can_acknowledge(*, escalation: Escalation, member: Member) -> boo
         return False
     if member.is_director or member.user.is_superuser or escalation.recipient_id == member.pk:
         return True
-    return escalation.role_id is not None and escalation.role_id in member_led_role_ids(member=member)
+    if escalation.role_id is not None and escalation.role_id in member_led_role_ids(member=member):
+        return True
+    # A role duty's reminder goes to every member of the role, but the escalation records only one of them.
+    return escalation.notifications.filter(recipient=member).exists()
 
 
 @transaction.atomic

@@ -133,6 +133,10 @@ def task_create(
         existing = Task.objects.filter(team=team, source_key=source_key).first()
         if existing is not None:
             return existing
+    if role is None and owner is not None:
+        # A member's duty belongs to one of their roles, so its lead sees it and is escalated to.
+        link = MemberRole.objects.filter(member=owner).select_related("role").order_by("role__order").first()
+        role = link.role if link else None
     day = local_date(due_at)
     task = Task(
         team=team,

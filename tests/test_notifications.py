@@ -420,6 +420,8 @@ def test_the_notifications_page_lists_mine_with_links_and_marks_all_read(logged_
     assert "我的提醒" in page
     assert "别人的提醒" not in page
     assert f"/notifications/{mine.pk}/open/" in page
+    # The page's own route, not the API action that shares the "notification-read" name pattern
+    assert f'hx-post="/notifications/{mine.pk}/read/"' in page
     response = logged_in.post("/notifications/read-all/")
     assert response.status_code == 302
     assert notification_unread_count(member=warehouse_member) == 0

@@ -362,7 +362,11 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
         for escalation_id, recipient_id in done.items():
             escalation = by_id[escalation_id]
             level = escalation.level
-            next_repeat = now + timedelta(minutes=level.repeat_every_minutes) if level.repeat_times else None
+            next_repeat = None
+            if level.repeat_times:
+                # Counted from when the message goes out: one raised at 22:00 is read at 08:00, so it repeats at 09:00.
+                released = quiet_release(policy=level.policy, now=now, urgent=level.urgent)
+                next_repeat = released + timedelta(minutes=level.repeat_every_minutes)
             Escalation.objects.filter(pk=escalation_id, notified_at__isnull=True).update(
                 notified_at=now, recipient_id=recipient_id, next_repeat_at=next_repeat, error=""
             )
@@ -382,6 +386,11 @@ def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
         groups: dict[tuple[int, int], list[Escalation]] = defaultdict(list)
         for escalation in due:
             level = escalation.level
+            released = quiet_release(policy=level.policy, now=now, urgent=level.urgent)
+            if released > now:
+                # Quiet hours: the repeat would only wait in the outbox beside the last one; it goes in the morning.
+                Escalation.objects.filter(pk=escalation.pk, repeats_sent=escalation.repeats_sent).update(next_repeat_at=released)
+                continue
             sent = escalation.repeats_sent + 1
             next_repeat = now + timedelta(minutes=level.repeat_every_minutes) if sent < level.repeat_times else None
             # Guarded: only the run that moves repeats_sent from n to n + 1 sends repeat n + 1.

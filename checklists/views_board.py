@@ -409,7 +409,10 @@ def _tiles(data: Board) -> tuple[list[Tile], list[Tile]]:
     metrics: list[Tile] = []
     five = next((k for k in card.kpis if k.kpi.kind == "tracked"), None)
     shown = {r.metric.code for r in (five.tracked if five else [])}
+    graded = {k.kpi.metric_id for k in card.kpis if k.kpi.kind != "tracked"}  # already a tile above
     for row in card.rows:
+        if row.metric.pk in graded:
+            continue
         if row.metric.is_ratio and ("daily" in row.metric.period_list or row.metric.code in shown):
             metrics.append(
                 Tile(

@@ -364,9 +364,13 @@ def _change(new: Decimal | None, old: Decimal | None) -> int | None:
 
 
 def week_view(*, team: Team, day: date) -> WeekView:
-    """The week of `day` (Monday to Sunday) against the two before it, from figures summed per week (two queries)."""
+    """The week of `day` against the two before it, from figures summed per week (two queries).
+
+    Like for like: each week runs from its Monday to the same weekday as `day`, so on a Wednesday this
+    week's three days are set against three days, not against two whole weeks.
+    """
     monday = day - timedelta(days=day.weekday())
-    weeks = [(monday - timedelta(weeks=n), monday - timedelta(weeks=n) + timedelta(days=6)) for n in range(3)]
+    weeks = [(monday - timedelta(weeks=n), day - timedelta(weeks=n)) for n in range(3)]
     metrics = metric_list(team=team)
     by_day = figures_by_day(team=team, start=weeks[-1][0], end=weeks[0][1])
     totals = [totals_over({d: f for d, f in by_day.items() if s <= d <= e}, metrics=metrics) for s, e in weeks]

@@ -5,9 +5,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from roles.models import Role, RoleCode
 from roles.services import member_create, team_create
+from roles.services.demo import kpi_demo_load
 
 DEMO_PASSWORD = "opsteam-demo"  # noqa: S105 - the documented demo password; refused in production
 DEMO_SLUG = "demo"
@@ -54,6 +56,8 @@ class Command(BaseCommand):
                 admin_user.set_password(DEMO_PASSWORD)
                 admin_user.save(update_fields=["password"])
             logins.append(("admin", "admin site (/admin/)", ""))
+            # The board's shop figures and monthly target (issue 5).
+            kpi_demo_load(team=team, now=timezone.now())
         self.stdout.write(self.style.SUCCESS("Demo shop 示例旗舰店 is ready. Logins (password: opsteam-demo):"))
         for username, label, _ in logins:
             self.stdout.write(f"  {username:<18} {label}")

@@ -1,6 +1,10 @@
 from django.contrib import admin
 
 from checklists.models import (
+    ActionItem,
+    AgendaItem,
+    Amendment,
+    Attendance,
     Campaign,
     CampaignStep,
     CampaignTemplate,
@@ -12,16 +16,20 @@ from checklists.models import (
     Escalation,
     EscalationLevel,
     EscalationPolicy,
+    Meeting,
+    MeetingSeries,
     Notification,
     Plan,
     PlanStageTemplate,
     ProblemOrder,
+    ReflectionQuestion,
     Robot,
     RobotSend,
     Task,
     TaskEvent,
     TemplateItem,
     TickEvent,
+    WeeklyReflection,
 )
 
 
@@ -209,3 +217,68 @@ class EscalationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# Meetings (issue 6): series and reflection questions are playbook rows an owner edits here; meetings are
+# read here and written on the minutes page (published minutes change only by amendment).
+@admin.register(MeetingSeries)
+class MeetingSeriesAdmin(admin.ModelAdmin):
+    list_display = ["name", "playbook_id", "cadence", "weekdays", "starts_at", "chair_role", "is_active", "team"]
+    list_filter = ["team", "cadence", "is_active"]
+
+
+@admin.register(ReflectionQuestion)
+class ReflectionQuestionAdmin(admin.ModelAdmin):
+    list_display = ["playbook_id", "text", "order", "is_active", "team"]
+    list_filter = ["team", "is_active"]
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    fk_name = "meeting"
+    fields = ["order", "kind", "title", "notes", "carry_count"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    readonly_fields = ["member", "status"]
+    extra = 0
+    can_delete = False
+
+
+class ActionItemInline(admin.TabularInline):
+    model = ActionItem
+    fk_name = "meeting"
+    readonly_fields = ["title", "owner", "due_date", "task"]
+    fields = readonly_fields
+    extra = 0
+    can_delete = False
+
+
+class AmendmentInline(admin.TabularInline):
+    model = Amendment
+    readonly_fields = ["at", "member", "field", "before", "after", "reason"]
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["title", "date", "series", "chair", "status", "published_at", "team"]
+    list_filter = ["team", "series__playbook_id", "status"]
+    date_hierarchy = "date"
+    readonly_fields = [f.name for f in Meeting._meta.fields]
+    inlines = [AttendanceInline, AgendaItemInline, ActionItemInline, AmendmentInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(WeeklyReflection)
+class WeeklyReflectionAdmin(admin.ModelAdmin):
+    list_display = ["member", "week", "updated_at", "team"]
+    list_filter = ["team"]
+    readonly_fields = ["team", "member", "week", "answers", "updated_at"]

@@ -166,6 +166,7 @@ def test_the_evening_agenda_lists_each_roles_unfinished_items_and_open_escalatio
     assert "包装盒" in warehouse.prepared
     assert "早上检查今天的下单情况" not in warehouse.prepared  # done
     assert warehouse_member.display_name in warehouse.prepared
+    assert evening.agenda_items.get(title__startswith="推广").prepared.startswith("No checklists today")  # nobody holds it
 
 
 def test_the_monthly_event_reminds_the_director_once_by_the_20th_when_none_is_booked(team, director):
@@ -596,3 +597,14 @@ def test_the_job_runs_with_run_jobs(team, director):
     with time_machine.travel(MONDAY, tick=False):
         call_command("run_jobs", "--at", "2026-11-23 08:00", "--job", "create_meetings")
     assert meeting_on(team, "M-WEEKLY", MONDAY.date()) is not None
+
+
+def test_the_admin_shows_series_questions_meetings_and_reflections(admin_client, team, weekly):
+    for url in (
+        "/admin/checklists/meetingseries/",
+        "/admin/checklists/reflectionquestion/",
+        "/admin/checklists/meeting/",
+        f"/admin/checklists/meeting/{weekly.pk}/change/",
+        "/admin/checklists/weeklyreflection/",
+    ):
+        assert admin_client.get(url).status_code == 200, url

@@ -158,13 +158,18 @@ def _sales_against_target(*, team: Team, day: date) -> str:
 
 
 def _role_open_work(*, team: Team, roles: list[Role], day: date) -> dict[int, str]:
-    """Per role: today's unfinished checklist items and the open escalations (two queries)."""
+    """Per role: today's unfinished checklist items and the open escalations (three queries)."""
     items: dict[int, list[str]] = {role.pk: [] for role in roles}
     open_items = (
         ChecklistItem.objects.filter(checklist__team=team, checklist__date=day, checklist__role__in=roles, is_group=False)
         .exclude(status=ItemStatus.DONE)
         .select_related("checklist__assignee")
         .order_by("checklist__role__order", "checklist__assignee__display_name", "order")
+    )
+    with_lists = set(
+        ChecklistItem.objects.filter(checklist__team=team, checklist__date=day, checklist__role__in=roles).values_list(
+            "checklist__role_id", flat=True
+        )
     )
     for item in open_items:
         state = _("not done") if item.status == ItemStatus.NOT_DONE else _("open")
@@ -183,8 +188,13 @@ def _role_open_work(*, team: Team, roles: list[Role], day: date) -> dict[int, st
         if items[role.pk]:
             parts.append(_("Unfinished today (%(n)d):") % {"n": len(items[role.pk])} + "\n\n" + "\n".join(items[role.pk]))
         if escalations[role.pk]:
-            parts.append(_("Open escalations (%(n)d):") % {"n": len(escalations[role.pk])} + "\n\n" + "\n".join(escalations[role.pk]))
-        texts[role.pk] = "\n\n".join(parts) or _("Everything done, no open escalations.")
+            head = _("Open escalations (%(n)d):") % {"n": len(escalations[role.pk])}
+            parts.append(head + "\n\n" + "\n".join(escalations[role.pk]))
+        if not parts:
+            parts.append(
+                _("Every item done, no open escalations.") if role.pk in with_lists else _("No checklists today, no open escalations.")
+            )
+        texts[role.pk] = "\n\n".join(parts)
     return texts
 
 

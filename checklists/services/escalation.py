@@ -100,14 +100,32 @@ def _lookback() -> timedelta:
     return timedelta(hours=settings.OPSTEAM_ESCALATION_LOOKBACK_HOURS)
 
 
-def _item_candidates(*, team: Team, policy: EscalationPolicy, is_fallback: bool, level: EscalationLevel, now: datetime):
+# The most days off the lookback reaches across (国庆 with its weekend is 8 days).
+LOOKBACK_DAYS_OFF_MAX = 14
+
+
+def _lookback_start(*, team: Team, now: datetime) -> datetime:
+    """Items due since this instant may escalate: the lookback, not counting days off (the sweep skips them)."""
+    # Counting them, an item due on 1 October was past the 48 h by the first working day after 国庆 and never escalated.
+    start = now - _lookback()
+    day = local_date(now) - timedelta(days=1)
+    skipped = 0
+    while day >= local_date(start) and skipped < LOOKBACK_DAYS_OFF_MAX:
+        if not workday_is(team=team, day=day):
+            start -= timedelta(days=1)
+            skipped += 1
+        day -= timedelta(days=1)
+    return start
+
+
+def _item_candidates(*, team: Team, policy: EscalationPolicy, is_fallback: bool, level: EscalationLevel, now: datetime, since: datetime):
     """Open items of the team under this policy whose level time has come and that have not had this level."""
     deadline = now - level.offset
     by_policy = Q(checklist__template__escalation_policy=policy)
     if is_fallback:
         by_policy |= Q(checklist__template__escalation_policy__isnull=True) | Q(checklist__template__isnull=True)
     return (
-        ChecklistItem.objects.filter(status=ItemStatus.OPEN, is_group=False, due_at__lte=deadline, due_at__gte=now - _lookback())
+        ChecklistItem.objects.filter(status=ItemStatus.OPEN, is_group=False, due_at__lte=deadline, due_at__gte=since)
         .filter(checklist__team=team)
         .filter(by_policy)
         .exclude(escalations__level_order=level.order)
@@ -115,14 +133,16 @@ def _item_candidates(*, team: Team, policy: EscalationPolicy, is_fallback: bool,
     )
 
 
-def _task_candidates(*, team: Team, policy: EscalationPolicy, sources: list[str] | None, level: EscalationLevel, now: datetime):
+def _task_candidates(
+    *, team: Team, policy: EscalationPolicy, sources: list[str] | None, level: EscalationLevel, now: datetime, since: datetime
+):
     """Open duties under this policy (their own, their kind's, or the default) whose level time has come."""
     deadline = now - level.offset
     by_policy = Q(escalation_policy=policy)
     if sources is not None:
         by_policy |= Q(escalation_policy__isnull=True, source__in=sources)
     return (
-        Task.objects.filter(team=team, status=TaskStatus.OPEN, due_at__lte=deadline, due_at__gte=now - _lookback())
+        Task.objects.filter(team=team, status=TaskStatus.OPEN, due_at__lte=deadline, due_at__gte=since)
         .filter(by_policy)
         .exclude(escalations__level_order=level.order)
         .values_list("id", "due_at", "role_id")
@@ -151,18 +171,21 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
     # Duty kinds without a policy of their own fall back to the default.
     default_sources = [s for s in TaskSource.values if s not in by_source and s != TaskSource.CHECKLIST]
     batch = uuid.uuid4()
+    since = _lookback_start(team=team, now=now)
     for policy in policies:
         task_sources = default_sources if policy.pk == default.pk else ([policy.source] if policy.source else [])
         for level in policy.levels.all():
             rows = [
                 _escalation_row(team=team, level=level, role_id=role_id, due_at=due_at, now=now, batch=batch, item_id=item_id)
                 for item_id, due_at, role_id in _item_candidates(
-                    team=team, policy=policy, is_fallback=policy.pk == checklist_fallback.pk, level=level, now=now
+                    team=team, policy=policy, is_fallback=policy.pk == checklist_fallback.pk, level=level, now=now, since=since
                 )
             ]
             rows += [
                 _escalation_row(team=team, level=level, role_id=role_id, due_at=due_at, now=now, batch=batch, task_id=task_id)
-                for task_id, due_at, role_id in _task_candidates(team=team, policy=policy, sources=task_sources, level=level, now=now)
+                for task_id, due_at, role_id in _task_candidates(
+                    team=team, policy=policy, sources=task_sources, level=level, now=now, since=since
+                )
             ]
             if rows:
                 # Two sweeps at once: the constraint lets one insert each (item, level); the other's row is dropped.

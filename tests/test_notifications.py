@@ -153,6 +153,46 @@ def test_the_enqueued_flush_sends_the_email_at_once(emailed, django_capture_on_c
     assert "http://127.0.0.1:8000/today/#item-1" in message.body
 
 
+def test_a_transaction_writing_many_notifications_enqueues_one_flush(
+    team, warehouse_member, director, robot_server, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    make_robot(team, robot_server("wecom"))
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(5):
+            notify(warehouse_member if n % 2 else director, title=f"n{n}")
+    assert len(callbacks) == 1
+
+
+def test_group_messages_leave_out_the_personal_acknowledge_link_but_the_email_keeps_it(team, emailed, robot_server):
+    server = robot_server("dingtalk")
+    make_robot(team, server)
+    notification_create(
+        team=team,
+        recipient=emailed,
+        kind="escalation",
+        title="补货表未交",
+        body="已超时 30 分钟\n\n[Acknowledge: I am on it](http://127.0.0.1:8000/ack/eyJuIjoxfQ:1x:sig/)",
+        url="/tasks/1/",
+        not_before=MONDAY,
+        now=MONDAY,
+    )
+    deliveries_flush(now=MONDAY)
+    text = server.received[0].body["markdown"]["text"]
+    assert "/ack/" not in text
+    assert "已超时 30 分钟" in text
+    assert "/ack/eyJuIjoxfQ:1x:sig/" in mail.outbox[0].body
+
+
+def test_an_email_whose_address_was_removed_meanwhile_is_skipped(emailed):
+    notify(emailed)
+    emailed.user.email = ""
+    emailed.user.save()
+    assert deliveries_flush(now=MONDAY).skipped == 1
+    assert mail.outbox == []
+
+
 # --- the bell and marking read ------------------------------------------------------------------------
 
 

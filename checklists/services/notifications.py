@@ -13,17 +13,18 @@ it back to `pending` and sends it again. Everything else is exactly once.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -146,8 +147,32 @@ def notification_create_many(*, team: Team, specs: Iterable[NotificationSpec], n
             deliveries.extend(Delivery(channel=Channel.ROBOT, robot=robot, **row) for robot in robots if robot.role_id in (None, role_id))
         Delivery.objects.bulk_create(deliveries)
         if any(d.next_attempt_at <= now for d in deliveries):
-            transaction.on_commit(partial(deliveries_flush_enqueue, team_id=team.pk))
+            _nudge_on_commit(team_id=team.pk)
     return notifications
+
+
+@dataclass(frozen=True)
+class _FlushNudge:
+    """The on-commit callback; equal nudges compare equal so a transaction registers one per team."""
+
+    team_id: int | None
+
+    def __call__(self) -> None:
+        deliveries_flush_enqueue(team_id=self.team_id)
+
+
+def _nudge_on_commit(*, team_id: int | None) -> None:
+    """One flush per transaction and team: a sweep calling notification_create for hundreds of people enqueues once.
+
+    Looks at the connection's pending on-commit callbacks (Django keeps (savepoints, func, robust) tuples);
+    a duplicate would only cost an idle flush, so an unexpected shape just registers another.
+    """
+    nudge = _FlushNudge(team_id=team_id)
+    connection = transaction.get_connection()
+    pending = getattr(connection, "run_on_commit", [])
+    if connection.in_atomic_block and any(len(entry) > 1 and entry[1] == nudge for entry in pending):
+        return
+    transaction.on_commit(nudge)
 
 
 def deliveries_flush_enqueue(*, team_id: int | None = None) -> bool:
@@ -183,7 +208,7 @@ def delivery_retry_now(*, delivery: Delivery, actor: Member, now: datetime) -> D
         updates["attempts"] = 0
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk, status=delivery.status).update(**updates)
-        transaction.on_commit(partial(deliveries_flush_enqueue, team_id=delivery.team_id))
+        _nudge_on_commit(team_id=delivery.team_id)
     delivery.refresh_from_db()
     return delivery
 
@@ -330,6 +355,13 @@ def _flush_emails(deliveries: list[Delivery], *, now: datetime, summary: FlushSu
     connection = get_connection()
     try:
         for delivery in deliveries:
+            recipient = delivery.notification.recipient
+            if not (recipient.user.email and recipient.notify_by_email):
+                # The address was removed (or email turned off) after the notification was written.
+                summary.skipped += _mine([delivery.pk], now).update(
+                    status=DeliveryStatus.SKIPPED, error="no email address", claimed_at=None
+                )
+                continue
             try:
                 _email_message(delivery, connection).send()
             except Exception as exc:
@@ -345,13 +377,28 @@ def _flush_emails(deliveries: list[Delivery], *, now: datetime, summary: FlushSu
             logger.debug("closing the mail connection failed", exc_info=True)
 
 
+def _without_personal_links(body: str) -> str:
+    """A group chat must not carry the recipient's one-click acknowledge link: anyone in the group could use it.
+
+    The link stays in the in-app notification and the email, which only the recipient reads.
+    """
+    try:
+        prefix = reverse("ack-link", args=["TOKEN"]).split("TOKEN")[0]
+    except NoReverseMatch:
+        return body
+    link = re.compile(r"\[[^\]]*\]\([^)\s]*" + re.escape(prefix) + r"[^)\s]*\)")
+    bare = re.compile(r"\S*" + re.escape(prefix) + r"\S*")
+    kept = [bare.sub("", link.sub("", line)).rstrip() for line in body.splitlines()]
+    return "\n".join(line for line, original in zip(kept, body.splitlines(), strict=True) if line or not original.strip()).strip()
+
+
 def _robot_message(delivery: Delivery) -> RobotMessage:
     notification = delivery.notification
     recipient = notification.recipient
     title = f"[{_('Urgent')}] {notification.title}" if notification.urgent else notification.title
     return RobotMessage(
         title=title,
-        text=notification.body,
+        text=_without_personal_links(notification.body),
         url=absolute_url(notification.url),
         mobile=recipient.mobile,
         feishu_open_id=recipient.feishu_open_id,

@@ -154,7 +154,8 @@ def test_the_agenda_is_prefilled_with_standing_and_generated_items_and_the_atten
     assert set(weekly.attendance.values_list("member__display_name", flat=True)) == {director.display_name}
 
 
-def test_the_evening_agenda_lists_each_roles_unfinished_items_and_open_escalations(team, generate, warehouse_member):
+def test_the_evening_agenda_lists_each_roles_unfinished_items_and_open_escalations(team, generate, warehouse_member, settings):
+    settings.LANGUAGE_CODE = "en"  # the generated texts are written in the team's language
     from checklists.models import ChecklistItem
 
     generate()
@@ -167,6 +168,27 @@ def test_the_evening_agenda_lists_each_roles_unfinished_items_and_open_escalatio
     assert "早上检查今天的下单情况" not in warehouse.prepared  # done
     assert warehouse_member.display_name in warehouse.prepared
     assert evening.agenda_items.get(title__startswith="推广").prepared.startswith("No checklists today")  # nobody holds it
+
+
+def test_the_evening_agenda_shows_each_escalated_item_once_at_its_highest_level(team, generate, warehouse_member, settings):
+    settings.LANGUAGE_CODE = "en"
+    import uuid
+
+    from checklists.models import ChecklistItem, Escalation, EscalationLevel
+
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    levels = list(EscalationLevel.objects.filter(policy__team=team, policy__source="").order_by("order"))
+    for level in levels[:2]:
+        Escalation.objects.create(
+            team=team, item=item, level=level, level_order=level.order, notify=level.notify, role=item.checklist.role,
+            due_at=item.due_at, raised_at=MONDAY, batch=uuid.uuid4(),
+        )  # fmt: skip
+    meetings_create_due(team=team, now=MONDAY)
+    prepared = meeting_on(team, "M-EVENING", MONDAY.date()).agenda_items.get(title__startswith="仓库").prepared
+    assert "Open escalations (1)" in prepared
+    assert f"{warehouse_member.display_name} · {item.text}" in prepared
+    assert "due 11-23 10:00" in prepared  # SC-WH is due at 10:00 Shanghai time, not in UTC
 
 
 def test_the_monthly_event_reminds_the_director_once_by_the_20th_when_none_is_booked(team, director):

@@ -25,6 +25,7 @@ from checklists.models import (
     ReflectionQuestion,
     WeeklyReflection,
 )
+from opsteam.lib.clock import business_tz
 from roles.models import Member, Role, RoleCode, Team
 
 # --- the list and one meeting -----------------------------------------------------------------------------------------
@@ -157,39 +158,55 @@ def _sales_against_target(*, team: Team, day: date) -> str:
     return line
 
 
+# A meeting reads a summary, not a dump: so many lines per role, then "and N more".
+AGENDA_LINES_MAX = 12
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if len(lines) <= AGENDA_LINES_MAX:
+        return lines
+    return [*lines[:AGENDA_LINES_MAX], "- " + _("… and %(n)d more") % {"n": len(lines) - AGENDA_LINES_MAX}]
+
+
 def _role_open_work(*, team: Team, roles: list[Role], day: date) -> dict[int, str]:
-    """Per role: today's unfinished checklist items and the open escalations (three queries)."""
-    items: dict[int, list[str]] = {role.pk: [] for role in roles}
+    """Per role: today's unfinished items per member, and the open escalations (one line per late thing). Three queries."""
+    open_by_member: dict[int, dict[str, list[str]]] = {role.pk: {} for role in roles}
     open_items = (
         ChecklistItem.objects.filter(checklist__team=team, checklist__date=day, checklist__role__in=roles, is_group=False)
         .exclude(status=ItemStatus.DONE)
         .select_related("checklist__assignee")
         .order_by("checklist__role__order", "checklist__assignee__display_name", "order")
     )
-    with_lists = set(
-        ChecklistItem.objects.filter(checklist__team=team, checklist__date=day, checklist__role__in=roles).values_list(
-            "checklist__role_id", flat=True
-        )
-    )
+    today_items = ChecklistItem.objects.filter(checklist__team=team, checklist__date=day, checklist__role__in=roles)
+    with_lists = set(today_items.values_list("checklist__role_id", flat=True))
     for item in open_items:
-        state = _("not done") if item.status == ItemStatus.NOT_DONE else _("open")
-        items[item.checklist.role_id].append(f"- {item.checklist.assignee.display_name}: {item.text} ({state})")
+        text = item.text + (" (" + _("not done") + ")" if item.status == ItemStatus.NOT_DONE else "")
+        open_by_member[item.checklist.role_id].setdefault(item.checklist.assignee.display_name, []).append(text)
+    # Each level of a chain is its own escalation row: show each late item or duty once, at the highest level reached.
+    latest: dict[tuple, Escalation] = {}
+    rows = Escalation.objects.filter(team=team, status=EscalationStatus.OPEN, role__in=roles)
+    for esc in rows.select_related("item__checklist__assignee", "task__owner", "task__assignee").order_by("level_order", "raised_at"):
+        latest[(esc.item_id, esc.task_id)] = esc
     escalations: dict[int, list[str]] = {role.pk: [] for role in roles}
-    for esc in (
-        Escalation.objects.filter(team=team, status=EscalationStatus.OPEN, role__in=roles)
-        .select_related("item", "task", "recipient")
-        .order_by("raised_at")
-    ):
-        subject = esc.item.text if esc.item_id else esc.task.title
-        escalations[esc.role_id].append(f"- {subject} ({esc.get_notify_display()}, {esc.raised_at:%m-%d %H:%M})")
+    for esc in sorted(latest.values(), key=lambda e: e.due_at):
+        if esc.item_id:
+            who, subject = esc.item.checklist.assignee.display_name, esc.item.text
+        else:
+            person = esc.task.assignee or esc.task.owner
+            who, subject = (person.display_name if person else ""), esc.task.title
+        due = esc.due_at.astimezone(business_tz())
+        escalations[esc.role_id].append(f"- {who} · {subject} ({esc.get_notify_display()}, {_('due')} {due:%m-%d %H:%M})")
     texts = {}
     for role in roles:
         parts = []
-        if items[role.pk]:
-            parts.append(_("Unfinished today (%(n)d):") % {"n": len(items[role.pk])} + "\n\n" + "\n".join(items[role.pk]))
+        members = open_by_member[role.pk]
+        if members:
+            count = sum(len(texts_) for texts_ in members.values())
+            lines = [f"- {name} ({len(open_)}): " + "; ".join(open_) for name, open_ in members.items()]
+            parts.append(_("Unfinished today (%(n)d):") % {"n": count} + "\n\n" + "\n".join(_capped(lines)))
         if escalations[role.pk]:
             head = _("Open escalations (%(n)d):") % {"n": len(escalations[role.pk])}
-            parts.append(head + "\n\n" + "\n".join(escalations[role.pk]))
+            parts.append(head + "\n\n" + "\n".join(_capped(escalations[role.pk])))
         if not parts:
             parts.append(
                 _("Every item done, no open escalations.") if role.pk in with_lists else _("No checklists today, no open escalations.")

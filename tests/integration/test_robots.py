@@ -314,3 +314,54 @@ def test_two_concurrent_flushes_send_each_delivery_once(team, warehouse_member, 
         assert numbers_in(server) == Counter(range(60))
     assert Counter(m.subject for m in mail.outbox) == Counter(f"提醒#{n}" for n in range(60))
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+# --- the real thing: commit -> Redis -> a worker -> the robot; and beat's safety net ---------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_the_message_after_commit(start_celery, team, contactable, robot_server):
+    from django.utils import timezone
+
+    from tests.integration.processes import wait_for
+    from tests.integration.test_beat_and_worker import WORKER_OPTIONS
+
+    server = robot_server("wecom")
+    make_robot(team, server)
+    worker = start_celery("worker", *WORKER_OPTIONS)
+    now = timezone.now()
+    notify(contactable, n=11, now=now)  # commits: the on-commit nudge goes to Redis, the worker flushes
+
+    wait_for(lambda: server.received, timeout=60, what="the robot message sent by the worker", processes=[worker])
+    wait_for(lambda: not Delivery.objects.exclude(status="sent").exists(), timeout=30, what="every delivery sent", processes=[worker])
+    assert numbers_in(server) == Counter({11: 1})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_flushes_what_could_not_be_enqueued(start_celery, team, contactable, robot_server):
+    from django.utils import timezone
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from tests.integration.processes import wait_for
+    from tests.integration.test_beat_and_worker import BEAT_OPTIONS, WORKER_OPTIONS
+
+    server = robot_server("dingtalk")
+    make_robot(team, server)
+    periodic = PeriodicTask.objects.get(name="flush-deliveries")
+    assert periodic.task == "checklists.deliveries_flush"
+    periodic.interval, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
+    periodic.save()
+    # Written without any nudge, as if Redis had been down at commit time.
+    with mock_enqueue_failure():
+        notify(contactable, n=12, now=timezone.now())
+
+    worker = start_celery("worker", *WORKER_OPTIONS)
+    beat = start_celery("beat", *BEAT_OPTIONS)
+    wait_for(lambda: server.received, timeout=60, what="the robot message sent by beat's flush", processes=[worker, beat])
+    assert numbers_in(server) == Counter({12: 1})
+
+
+def mock_enqueue_failure():
+    from unittest import mock
+
+    return mock.patch("checklists.tasks.deliveries_flush.apply_async", side_effect=ConnectionError("redis down"))

@@ -54,7 +54,7 @@ def board_workbook(*, board: Board) -> bytes:
         for person in role.people:
             c = person.completion
             people.append([role.name, person.name, c.total, c.done, c.late, c.not_done, c.missed, c.percent / 100])
-    sheet = _sheet(workbook, "完成情况", ["岗位", "成员", "应完成", "已完成", "迟交", "未完成", "错过", "完成率"], people, first=True)
+    sheet = _sheet(workbook, "完成情况", ["岗位", "成员", "应完成", "已完成", "迟交", "未完成", "漏做", "完成率"], people, first=True)
     for row_cells, person in zip(sheet.iter_rows(min_row=2), people, strict=False):
         row_cells[7].number_format = "0%"
         if person[4] or person[5] or person[6]:

@@ -413,7 +413,8 @@ def _tiles(data: Board) -> tuple[list[Tile], list[Tile]]:
     for row in card.rows:
         if row.metric.pk in graded:
             continue
-        if row.metric.is_ratio and ("daily" in row.metric.period_list or row.metric.code in shown):
+        # A ratio with no figures yet is left out: an empty tile is noise on a morning page.
+        if row.value is not None and row.metric.is_ratio and ("daily" in row.metric.period_list or row.metric.code in shown):
             metrics.append(
                 Tile(
                     label=row.metric.name,

@@ -371,3 +371,11 @@ def test_the_weekly_view_answers_fewer_orders_but_more_sales(team):
     assert view.answers[0].verdict == "yes"
     assert "150.00" in view.answers[0].text  # 客单价 12000 / 80
     assert view.answers[2].verdict == "no"  # orders fell
+
+
+def test_a_team_with_its_metrics_and_targets_can_be_deleted(team, director):
+    target_set(team=team, metric=_metric(team, "sales"), month=date(2026, 11, 1), value="1", actor=director, now=MONDAY)
+    _figures(team, date(2026, 11, 20), sales="1")
+    team.delete()
+    assert not Metric.objects.exists()
+    assert not Kpi.objects.exists()

@@ -49,9 +49,10 @@ class Metric(PlaybookRow):
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
     # Which reports carry it (PLAYBOOK §6: 每日, 每周, 每季度), comma-separated.
     periods = models.CharField(_("periods"), max_length=40, blank=True, help_text=_("daily, weekly, quarterly (comma-separated)"))
-    numerator = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("numerator"))
+    # Deleting a figure deletes the ratios built on it (the admin lists them first); a team deletes cleanly.
+    numerator = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("numerator"))
     denominator = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("denominator")
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("denominator")
     )
     scope = models.CharField(_("recorded for"), max_length=10, choices=MetricScope.choices, default=MetricScope.SHOP)
     aggregation = models.CharField(_("over a period"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM)
@@ -233,7 +234,7 @@ class Kpi(PlaybookRow):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="kpis", verbose_name=_("team"))
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=KpiKind.choices, default=KpiKind.TRACKED)
-    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, null=True, blank=True, related_name="kpis", verbose_name=_("metric"))
+    metric = models.ForeignKey(Metric, on_delete=models.SET_NULL, null=True, blank=True, related_name="kpis", verbose_name=_("metric"))
     rule = models.TextField(_("rule"), blank=True)
     # [{"from": 3, "label": "及格", "tone": "pass"}, ...]: a value gets the highest band whose "from" it reaches
     # (inclusive, so ROI 3.00 is 及格). Kept on the row so the board grades every KPI without another query.

@@ -1,0 +1,131 @@
+"""Concurrent escalation sweeps on PostgreSQL: each level once per item, one message per recipient and level."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from checklists.models import Delivery, Escalation, Notification, TaskSource
+from checklists.services.escalation import escalation_sweep
+from checklists.services.generation import run_generate_for_date
+from checklists.services.tasks import task_create
+from roles.models import Role, Team
+from tests.conftest import MONDAY
+from tests.factories import member_with_role
+from tests.integration.test_concurrency import run_at_once
+
+pytestmark = pytest.mark.integration
+
+NOON = MONDAY.replace(hour=12)  # the SC-WH items (due 10:00) have reached all three levels
+
+
+def _late_day(team: Team) -> dict[str, object]:
+    """Two warehouse members and their lead with the day's lists, a duty each, the service role without a lead; all late."""
+    people = {
+        "wh1": member_with_role(team, "warehouse", username="wh1"),
+        "wh2": member_with_role(team, "warehouse", username="wh2"),
+        "lead": member_with_role(team, "warehouse", lead=True, username="whlead"),
+        "cs1": member_with_role(team, "service", username="cs1"),
+        "boss": member_with_role(team, "director", lead=True, username="boss", is_director=True),
+    }
+    for member in people.values():
+        member.user.email = f"{member.user.username}@shop.example"
+        member.user.save(update_fields=["email"])
+    run_generate_for_date(team=team, day=MONDAY.date(), now=MONDAY)
+    for key in ("wh1", "wh2", "cs1"):
+        member = people[key]
+        task_create(
+            team=team,
+            title=f"盘点 {key}",
+            due_at=MONDAY.replace(hour=10),
+            source=TaskSource.ADHOC,
+            now=MONDAY,
+            owner=member,
+            role=member.role_links.get().role,
+        )
+    task_create(
+        team=team,
+        title="仓库的共同任务",
+        due_at=MONDAY.replace(hour=10),
+        source=TaskSource.ADHOC,
+        now=MONDAY,
+        role=Role.objects.get(team=team, code="warehouse"),
+    )
+    return people
+
+
+def _messages_per_recipient_and_level() -> Counter:
+    """How many notifications each (recipient, level) pair got."""
+    through = Notification.escalations.through
+    pairs = set(through.objects.values_list("notification_id", "notification__recipient_id", "escalation__level_order"))
+    return Counter((recipient, level) for _notification, recipient, level in pairs)
+
+
+# Checked by hand (2026-11-23): without the row lock in _notify_pending (`select_for_update(skip_locked=True)`
+# replaced by `.all()`) every one of the 8 sweeps notified all 84 escalations (672 notified, duplicate messages);
+# without the lock and the `repeats_sent` guard in _repeat_due the 28 lead-level repeats were sent 224 times.
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_record_each_level_once_and_one_message_per_recipient_and_level(team):
+    people = _late_day(team)
+
+    def sweep(own_team: Team):
+        return escalation_sweep(team=own_team, now=NOON)
+
+    results = run_at_once(sweep, prepare=lambda _index: Team.objects.get(pk=team.pk))
+
+    escalations = list(Escalation.objects.filter(team=team))
+    subjects = Counter((e.item_id, e.task_id, e.level_order) for e in escalations)
+    assert subjects.most_common(1)[0][1] == 1
+    # 3 lists x 8 items due 10:00 + 4 duties, three levels each, every one raised by exactly one of the sweeps.
+    assert len(escalations) == (3 * 8 + 4) * 3
+    assert sum(r.raised for r in results) == len(escalations)
+    assert sum(r.notified for r in results) == len(escalations)
+    assert sum(r.failed for r in results) == 0
+    assert all(e.notified_at == NOON for e in escalations)
+
+    # One message per recipient and level, however many sweeps ran: the warehouse members get their reminders,
+    # the lead the warehouse's lead level, the director the service lead level (no lead) and everyone's level 3.
+    expected = [("wh1", 1), ("wh2", 1), ("lead", 1), ("cs1", 1), ("lead", 2), ("boss", 2), ("boss", 3)]
+    assert _messages_per_recipient_and_level() == {(people[key].pk, level): 1 for key, level in expected}
+    assert Notification.objects.count() == len(expected)
+    # Every escalation went into exactly one message per member it was for.
+    through = Notification.escalations.through
+    per_escalation = Counter(through.objects.values_list("escalation_id", "notification__recipient_id"))
+    assert max(per_escalation.values()) == 1
+    assert Delivery.objects.filter(channel="email").count() == Notification.objects.count()
+
+    # An hour later every sweep finds the lead level's first repeat: it goes out once.
+    repeats = run_at_once(
+        lambda own_team: escalation_sweep(team=own_team, now=NOON + timedelta(hours=1)), prepare=lambda _i: Team.objects.get(pk=team.pk)
+    )
+
+    assert sum(r.repeated for r in repeats) == Escalation.objects.filter(level_order=2).count()
+    assert sum(r.raised for r in repeats) == 0
+    assert set(Escalation.objects.filter(level_order=2).values_list("repeats_sent", flat=True)) == {1}
+    later = Notification.objects.filter(created_at=NOON + timedelta(hours=1))
+    assert Counter(later.values_list("recipient_id", flat=True)).most_common(1)[0][1] == 1
+
+
+def test_the_database_refuses_a_second_escalation_for_the_same_duty_and_level(team):
+    member = member_with_role(team, "warehouse", username="wh1")
+    task = task_create(team=team, title="盘点", due_at=MONDAY.replace(hour=10), source=TaskSource.ADHOC, now=MONDAY, owner=member)
+    escalation_sweep(team=team, now=NOON)
+    first = Escalation.objects.get(task=task, level_order=2)
+
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        Escalation.objects.create(
+            team=team,
+            task=task,
+            level=first.level,
+            level_order=2,
+            notify=first.notify,
+            due_at=first.due_at,
+            raised_at=NOON,
+            batch=uuid.uuid4(),
+        )
+
+    assert refused.value.__cause__.diag.constraint_name == "checklists_escalation_once_per_task_level"

@@ -170,6 +170,20 @@ def test_the_evening_agenda_lists_each_roles_unfinished_items_and_open_escalatio
     assert evening.agenda_items.get(title__startswith="推广").prepared.startswith("No checklists today")  # nobody holds it
 
 
+def test_the_evening_agenda_gives_todays_sales_against_the_daily_target(team, director, settings):
+    from roles.models import Metric
+    from roles.services.kpi import entry_save, target_set
+
+    settings.LANGUAGE_CODE = "en"
+    sales = Metric.objects.get(team=team, code="sales")
+    target_set(team=team, metric=sales, month=date(2026, 11, 1), value="300000", split="even", actor=director, now=MONDAY)
+    entry_save(team=team, day=MONDAY.date(), figures={"sales": "4000"}, actor=director, now=MONDAY)
+    meetings_create_due(team=team, now=MONDAY)
+    item = meeting_on(team, "M-EVENING", MONDAY.date()).agenda_items.get(title="Today's sales against the target")
+    assert item.prepared.startswith("Sales 4,000.00 against a target of 10,000.00: 40% · 不达标")
+    assert "Under 50% of the day's target" in item.prepared
+
+
 def test_the_evening_agenda_shows_each_escalated_item_once_at_its_highest_level(team, generate, warehouse_member, settings):
     settings.LANGUAGE_CODE = "en"
     import uuid
@@ -444,6 +458,28 @@ def test_the_meeting_list_costs_a_fixed_number_of_queries(client, team, director
     client.force_login(director.user)
     with django_assert_max_num_queries(10):
         assert client.get("/meetings/").status_code == 200
+
+
+def test_the_minutes_page_costs_a_fixed_number_of_queries_whatever_the_number_of_rows(
+    client, team, weekly, director, warehouse_member, django_assert_max_num_queries
+):
+    client.force_login(director.user)
+    action_item_create(meeting=weekly, member=director, title="一", owner=warehouse_member, due_date=MONDAY.date(), now=MONDAY)
+    decision_record(meeting=weekly, member=director, text="一", now=MONDAY, agenda_item=weekly.agenda_items.first())
+    # session, user, member, roles; meeting, minutes (agenda, decisions, actions, attendance, amendments), the owners
+    with django_assert_max_num_queries(14) as few:
+        assert client.get(f"/meetings/{weekly.pk}/").status_code == 200
+    for n in range(8):
+        action_item_create(meeting=weekly, member=director, title=f"事 {n}", owner=warehouse_member, due_date=MONDAY.date(), now=MONDAY)
+        decision_record(meeting=weekly, member=director, text=f"决定 {n}", now=MONDAY, agenda_item=weekly.agenda_items.first())
+        Attendance.objects.create(meeting=weekly, member=member_with_role(team, "service", username=f"cs-q{n}"))
+    meetings_create_due(team=team, now=MONDAY + timedelta(weeks=1))
+    later = meeting_on(team, "M-WEEKLY", MONDAY.date() + timedelta(weeks=1))
+    assert later.agenda_items.filter(kind=AgendaKind.CARRIED).count() == 9
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(f"/meetings/{weekly.pk}/").status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(f"/meetings/{later.pk}/").status_code == 200
 
 
 def test_the_print_view_shows_the_minutes_without_the_forms(client, team, weekly, director):

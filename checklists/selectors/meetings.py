@@ -26,7 +26,8 @@ from checklists.models import (
     WeeklyReflection,
 )
 from opsteam.lib.clock import business_tz
-from roles.models import Member, Role, RoleCode, Team
+from roles.models import KpiKind, Member, Role, RoleCode, Team
+from roles.selectors.kpi import scorecard_get, week_view
 
 # --- the list and one meeting -----------------------------------------------------------------------------------------
 
@@ -131,11 +132,6 @@ def _attending_roles(series: MeetingSeries) -> list[Role]:
 
 def _sales_against_target(*, team: Team, day: date) -> str:
     """K-DAILY-SALES for the day, from the KPI selectors (issue 5)."""
-    try:
-        from roles.models import KpiKind
-        from roles.selectors.kpi import scorecard_get
-    except ImportError:  # the KPI module is not in this tree: the chair reads the figure from the shop's back office
-        return _("No sales figures in OpsTeam yet: read today's sales and the day's target from the shop's back office.")
     card = scorecard_get(team=team, start=day, end=day)
     result = next((k for k in card.kpis if k.kpi.kind == KpiKind.DAILY_TARGET and k.days), None)
     if result is None:
@@ -217,10 +213,6 @@ def _role_open_work(*, team: Team, roles: list[Role], day: date) -> dict[int, st
 
 def _week_comparison(*, team: Team, day: date) -> str:
     """Last week's figures against the two weeks before (PLAYBOOK §6 weekly), as a Markdown table."""
-    try:
-        from roles.selectors.kpi import week_view
-    except ImportError:
-        return _("No KPI figures in OpsTeam yet: bring last week's figures from the shop's back office.")
     view = week_view(team=team, day=day - timedelta(days=7))
     if not any(v is not None for _metric, values, _shown in view.rows for v in values):
         return _("No figures recorded for the last three weeks.")

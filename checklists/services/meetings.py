@@ -32,6 +32,8 @@ from checklists.models import (
     TaskSource,
     WeeklyReflection,
 )
+from checklists.selectors.meetings import generated_agenda
+from checklists.services.notifications import notification_create
 from checklists.services.tasks import task_create
 from opsteam.lib.clock import local_date, local_datetime
 from opsteam.lib.playbook import SyncReport, playbook_row_sync
@@ -277,8 +279,6 @@ def meeting_create(
 
 def _agenda_fill(*, meeting: Meeting, now: datetime) -> None:
     """Standing items, then what the data says, then the carried-over actions; in the team's language."""
-    from checklists.selectors.meetings import generated_agenda
-
     with translation.override(settings.LANGUAGE_CODE):
         rows = [AgendaItem(meeting=meeting, kind=AgendaKind.STANDING, title=text) for text in meeting.series.standing_agenda]
         rows += [
@@ -297,8 +297,6 @@ def meeting_prepare_refresh(*, meeting: Meeting, now: datetime) -> bool:
     Claimed with a guarded update on the status and the notes: a second worker, or a chair who already wrote
     under a generated item, leaves it as it is. Returns whether anything was refreshed.
     """
-    from checklists.selectors.meetings import generated_agenda
-
     if meeting.status != MeetingStatus.DRAFT:
         return False
     with translation.override(settings.LANGUAGE_CODE):
@@ -572,14 +570,7 @@ def action_item_create(
 
 
 def _notify(*, team: Team, recipient: Member, kind: str, title: str, body: str, url: str, now: datetime) -> None:
-    """Through the team's channels (in-app, e-mail, robots) with the notifications service (issue 4)."""
-    try:
-        from checklists.services.notifications import notification_create
-    except ImportError:  # the notifications service is not in this tree yet: the in-app message alone
-        from checklists.models import Notification
-
-        Notification.objects.create(team=team, recipient=recipient, kind=kind, title=title, body=body, url=url, created_at=now)
-        return
+    """Through the team's channels: in-app, and the e-mail and robot outbox (issue 4's notifications service)."""
     notification_create(team=team, recipient=recipient, kind=kind, title=title, body=body, url=url, not_before=now, now=now)
 
 

@@ -576,3 +576,36 @@ def test_the_robots_page_shows_failed_deliveries_and_retries_one(client, directo
     delivery.refresh_from_db()
     assert delivery.status in ("pending", "sent")
     assert robot.pk
+
+
+def test_the_robots_page_costs_a_fixed_number_of_queries(
+    client, director, team, warehouse_member, robot_server, django_assert_max_num_queries
+):
+    server = robot_server("dingtalk")
+    make_robot(team, server)
+    notify(warehouse_member)
+    client.force_login(director.user)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/robots/").status_code == 200
+    for n in range(10):
+        make_robot(team, server, role=team.roles.get(code="warehouse") if n % 2 else None)
+    for n in range(20):
+        notify(warehouse_member, title=f"n{n}")
+    Delivery.objects.update(status="failed", attempts=8, error_code="310000")
+    with django_assert_max_num_queries(len(few)):
+        page = client.get("/robots/").content.decode()
+    assert page.count('action="/deliveries/') == 50  # the newest 50 that need attention
+
+
+def test_another_teams_delivery_cannot_be_retried(client, director, outsider):
+    director.user.email = "boss@example.com"
+    director.user.save()
+    notify(director)
+    Delivery.objects.update(status="failed", attempts=8)
+    outsider.is_director = True
+    outsider.save()
+    client.force_login(outsider.user)
+    delivery = Delivery.objects.get()
+    assert client.post(f"/deliveries/{delivery.pk}/retry/").status_code == 404
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"

@@ -666,3 +666,44 @@ def test_the_admin_shows_series_questions_meetings_and_reflections(admin_client,
         "/admin/checklists/weeklyreflection/",
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_the_generated_items_are_refreshed_once_before_the_meeting_but_never_over_written_notes(team, generate, warehouse_member, director):
+    from checklists.models import ChecklistItem
+
+    generate()
+    meetings_create_due(team=team, now=MONDAY)
+    evening = meeting_on(team, "M-EVENING", MONDAY.date())
+    warehouse = evening.agenda_items.get(title__startswith="仓库")
+    service = evening.agenda_items.get(title__startswith="客服")
+    agenda_notes_save(item=service, member=director, notes="客服已口头汇报", now=MONDAY)
+    before = (warehouse.prepared, service.prepared)
+    ChecklistItem.objects.filter(checklist__team=team, is_group=False).update(status="done", done_at=MONDAY)
+
+    assert meetings_create_due(team=team, now=at(MONDAY.date(), 16, 50)).refreshed == 0  # too early
+    assert meetings_create_due(team=team, now=at(MONDAY.date(), 17, 10)).refreshed == 1
+    warehouse.refresh_from_db()
+    service.refresh_from_db()
+    assert warehouse.prepared != before[0]
+    assert "包装盒" not in warehouse.prepared
+    assert service.prepared == before[1]
+    assert meetings_create_due(team=team, now=at(MONDAY.date(), 17, 15)).refreshed == 0  # nothing new
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/meetings/"),
+        ("post", "/api/v1/meetings/"),
+        ("get", "/api/v1/meetings/{id}/"),
+        ("patch", "/api/v1/meetings/{id}/"),
+        ("post", "/api/v1/meetings/{id}/publish/"),
+        ("get", "/api/v1/meetings/{id}/action-items/"),
+        ("post", "/api/v1/meetings/{id}/action-items/"),
+    ],
+)
+def test_every_meetings_endpoint_refuses_anonymous_callers(client, weekly, method, path):
+    response = getattr(client, method)(path.format(id=weekly.pk), {}, content_type="application/json")
+    assert response.status_code in (401, 403)
+    weekly.refresh_from_db()
+    assert weekly.status == MeetingStatus.DRAFT

@@ -47,7 +47,8 @@ ANSWER_MAX = 2000
 REASON_MAX = 300
 # Action items are due at the end of the working day of their due date.
 ACTION_DUE_TIME = time(18, 0)
-# The generated agenda (sales, unfinished items, escalations) is refreshed once, this long before the meeting starts.
+# In this window before the start, each run of the job brings the generated agenda (sales, unfinished items,
+# escalations) up to date.
 PREP_LEAD = timedelta(minutes=30)
 PUBLISHED_LOCKED = _("These minutes are published: change them with an amendment, giving a reason.")
 
@@ -294,8 +295,8 @@ def _agenda_fill(*, meeting: Meeting, now: datetime) -> None:
 def meeting_prepare_refresh(*, meeting: Meeting, now: datetime) -> bool:
     """Recompute the generated items just before the meeting (sales and ticks have moved since the morning).
 
-    Claimed with a guarded update on the status and the notes: a second worker, or a chair who already wrote
-    under a generated item, leaves it as it is. Returns whether anything was refreshed.
+    Each row is written with an update guarded on empty notes: an item someone already wrote under keeps what
+    it showed, even if they saved a moment ago. Returns whether anything changed.
     """
     if meeting.status != MeetingStatus.DRAFT:
         return False

@@ -38,13 +38,10 @@ from checklists.services.tasks import (
     task_reopen,
 )
 from opsteam.lib.clock import business_tz, local_date
+from opsteam.lib.net import client_ip
 from roles.access import member_is_lead_or_above, member_required
 from roles.models import Member, Role
 from roles.selectors import member_led_role_ids, member_list_actable_by
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -87,7 +84,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
             task = task_assign(
                 member=member, title=request.POST.get("title", ""), detail=request.POST.get("detail", ""),
                 due_at=_local_due(request.POST.get("due_date", ""), request.POST.get("due_time", "")),
-                owner=owner, role=role, now=timezone.now(), ip=_ip(request),
+                owner=owner, role=role, now=timezone.now(), ip=client_ip(request),
             )  # fmt: skip
         except ValidationError as exc:
             errors = _errors(exc)
@@ -129,12 +126,12 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "reopen":
-                task_reopen(task=task, member=member, now=timezone.now(), ip=_ip(request))
+                task_reopen(task=task, member=member, now=timezone.now(), ip=client_ip(request))
                 messages.info(request, _("Duty reopened."))
             else:
                 task_complete(
                     task=task, member=member, now=timezone.now(), note=request.POST.get("note", ""), value=request.POST.get("value"),
-                    ip=_ip(request),
+                    ip=client_ip(request),
                 )  # fmt: skip
                 messages.success(request, _("Done: %(title)s") % {"title": task.title})
             return redirect("task-detail", task_id=task.pk)
@@ -169,7 +166,7 @@ def problems(request: HttpRequest) -> HttpResponse:
         try:
             problem = problem_order_log(
                 member=request.member, order_no=request.POST.get("order_no", ""), kind=request.POST.get("kind", ""),
-                note=request.POST.get("note", ""), now=timezone.now(), ip=_ip(request),
+                note=request.POST.get("note", ""), now=timezone.now(), ip=client_ip(request),
             )  # fmt: skip
         except ValidationError as exc:
             errors = _errors(exc)
@@ -199,7 +196,7 @@ def problem_close(request: HttpRequest, problem_id: int) -> HttpResponse:
     problem = problem_order_access_by_id(viewer=request.member, problem_id=problem_id)
     try:
         problem_order_close(problem=problem, member=request.member, resolution=request.POST.get("resolution", ""), now=timezone.now(),
-                            ip=_ip(request))  # fmt: skip
+                            ip=client_ip(request))  # fmt: skip
     except ValidationError as exc:
         for message in _errors(exc):
             messages.error(request, message)
@@ -230,7 +227,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
             except ValueError:
                 raise ValidationError({"date": _("Enter the campaign date as YYYY-MM-DD.")}) from None
             campaign = campaign_create(
-                member=member, template=template, name=request.POST.get("name", ""), day=day, now=timezone.now(), ip=_ip(request)
+                member=member, template=template, name=request.POST.get("name", ""), day=day, now=timezone.now(), ip=client_ip(request)
             )
         except ValidationError as exc:
             errors = _errors(exc)

@@ -20,12 +20,9 @@ from checklists.selectors.tasks import task_list_for_today
 from checklists.selectors.today import checklist_list, checklist_view, today_for_member
 from checklists.services.ticks import tick_record, tick_undo
 from opsteam.lib.clock import local_date
+from opsteam.lib.net import client_ip
 from roles.access import member_is_lead_or_above, member_required
 from roles.selectors import member_list_actable_by
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @require_GET
@@ -88,7 +85,7 @@ def item_tick(request: HttpRequest, item_id: int) -> HttpResponse:
             value=request.POST.get("value"),
             text_value=request.POST.get("text_value", ""),
             photo=request.FILES.get("photo"),
-            ip=_client_ip(request),
+            ip=client_ip(request),
         )
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"item": exc.messages}
@@ -106,7 +103,7 @@ def item_tick(request: HttpRequest, item_id: int) -> HttpResponse:
 @member_required
 def item_untick(request: HttpRequest, item_id: int) -> HttpResponse:
     item = item_access_by_id(viewer=request.member, item_id=item_id)
-    tick_undo(item=item, actor=request.member, now=timezone.now(), ip=_client_ip(request))
+    tick_undo(item=item, actor=request.member, now=timezone.now(), ip=client_ip(request))
     if request.htmx:
         return _card_response(request, item)
     return _back(request, item)

@@ -27,11 +27,8 @@ from checklists.selectors.tasks import (
 )
 from checklists.services.escalation import escalation_acknowledge
 from checklists.services.tasks import campaign_create, plan_create, problem_order_close, problem_order_log, task_assign, task_complete
+from opsteam.lib.net import client_ip
 from roles.models import Member, Role
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _as_api_denied(exc: DjangoPermissionDenied) -> exceptions.PermissionDenied:
@@ -81,7 +78,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         try:
             task = task_assign(
                 member=member, title=data.validated_data["title"], detail=data.validated_data["detail"],
-                due_at=data.validated_data["due_at"], owner=owner, role=role, now=timezone.now(), ip=_ip(request),
+                due_at=data.validated_data["due_at"], owner=owner, role=role, now=timezone.now(), ip=client_ip(request),
             )  # fmt: skip
         except DjangoPermissionDenied as exc:
             raise _as_api_denied(exc) from None
@@ -94,7 +91,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = s.TaskCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            task = task_complete(task=task, member=request.member, now=timezone.now(), ip=_ip(request), **data.validated_data)
+            task = task_complete(task=task, member=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
         except DjangoPermissionDenied as exc:
             raise _as_api_denied(exc) from None
         return Response(s.TaskSerializer(task).data)
@@ -147,7 +144,7 @@ class ProblemOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def create(self, request):
         data = s.ProblemOrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        problem = problem_order_log(member=request.member, now=timezone.now(), ip=_ip(request), **data.validated_data)
+        problem = problem_order_log(member=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
         return Response(s.ProblemOrderSerializer(problem).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ProblemOrderCloseSerializer, responses={200: s.ProblemOrderSerializer})
@@ -158,7 +155,7 @@ class ProblemOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         data.is_valid(raise_exception=True)
         try:
             problem = problem_order_close(
-                problem=problem, member=request.member, now=timezone.now(), ip=_ip(request), **data.validated_data
+                problem=problem, member=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data
             )
         except DjangoPermissionDenied as exc:
             raise _as_api_denied(exc) from None
@@ -190,7 +187,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         try:
             campaign = campaign_create(
                 member=request.member, template=template, name=data.validated_data["name"], day=data.validated_data["date"],
-                now=timezone.now(), ip=_ip(request),
+                now=timezone.now(), ip=client_ip(request),
             )  # fmt: skip
         except DjangoPermissionDenied as exc:
             raise _as_api_denied(exc) from None

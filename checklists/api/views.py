@@ -26,7 +26,9 @@ from checklists.models import Checklist, ChecklistItem
 from checklists.selectors.access import item_access_by_id
 from checklists.selectors.today import checklist_list
 from checklists.services.ticks import tick_record, tick_undo
+from opsteam.lib.auth import lockout_minutes
 from opsteam.lib.clock import local_date
+from opsteam.lib.net import client_ip
 from roles.selectors import member_get_for_user
 
 
@@ -80,9 +82,7 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
         data = TickInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            item, _changed = tick_record(
-                item=item, actor=request.member, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"), **data.validated_data
-            )
+            item, _changed = tick_record(item=item, actor=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(ChecklistItemSerializer(item).data, status=status.HTTP_200_OK)
@@ -92,7 +92,7 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
     def untick(self, request, pk=None):
         item = self._item(pk)
         try:
-            item, _changed = tick_undo(item=item, actor=request.member, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+            item, _changed = tick_undo(item=item, actor=request.member, now=timezone.now(), ip=client_ip(request))
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(ChecklistItemSerializer(item).data)
@@ -108,6 +108,13 @@ def token_obtain(request):
     data = TokenInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+    # The login throttle (opsteam.lib.auth) marks a username+IP that is cooling off: say so, not "wrong password".
+    if getattr(request, "axes_locked_out", False):
+        raise exceptions.Throttled(
+            wait=lockout_minutes() * 60,
+            detail=_("Too many wrong passwords for this login from this address. Try again in %(minutes)d minutes.")
+            % {"minutes": lockout_minutes()},
+        )
     if user is None or not user.is_active:
         raise exceptions.ValidationError({"detail": _("Wrong username or password.")})
     token, _created = Token.objects.get_or_create(user=user)

@@ -1,10 +1,12 @@
 """Settings shared by every environment. Everything a deployment changes comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
 from opsteam.lib.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str, env_time, env_url
+from opsteam.lib.net import networks_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("OPSTEAM_VAR_DIR", str(BASE_DIR / "var")))
@@ -27,13 +29,18 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "csp",
     "opsteam",
     "roles",
     "checklists",
 ]
 
 MIDDLEWARE = [
+    # Outermost: a database outage anywhere below (sessions, login, a view) answers 503, not 500 (issue 7).
+    "opsteam.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -42,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a locked-out login into the cool-off page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsteam.urls"
@@ -73,6 +82,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (issue 7): a username from one address is locked for a cool-off after repeated failures.
+# Not the whole address (a shop office shares one IP) and not forever (the cool-off ends by itself).
+AUTHENTICATION_BACKENDS = ["opsteam.lib.auth.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("OPSTEAM_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPSTEAM_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lock-out: more wrong guesses while locked do not push it further out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "opsteam.lib.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "opsteam.lib.auth.lockout_response"
+AXES_VERBOSE = False
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges, comma-separated); see docs/deployment.md.
+OPSTEAM_TRUSTED_PROXIES = env_list("OPSTEAM_TRUSTED_PROXIES", [])
+networks_parse("OPSTEAM_TRUSTED_PROXIES", OPSTEAM_TRUSTED_PROXIES)  # a typo stops start-up, not the first login
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
@@ -175,6 +200,30 @@ SPECTACULAR_SETTINGS = {
 }
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # a shift
+# A shared shop PC: closing the browser ends the session too (a shift at most, either way).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# Content Security Policy (issue 7): scripts only from our own static files, so injected markup cannot run.
+# Inline style attributes stay allowed: progress bars set their width from data and htmx adds its indicator
+# style; CSS cannot run code, and the markup that could carry it is escaped or sanitised (nh3) anyway.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# /healthz/: beat counts as stopped when no periodic task ran for this long (beat saves its runs every ~3 min).
+OPSTEAM_HEALTH_BEAT_MAX_AGE_SECONDS = env_int("OPSTEAM_HEALTH_BEAT_MAX_AGE_SECONDS", 600, minimum=60)
+# A 503 while the database is away tells browsers and clients to try again after this many seconds.
+OPSTEAM_RETRY_AFTER_SECONDS = env_int("OPSTEAM_RETRY_AFTER_SECONDS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

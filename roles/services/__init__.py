@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -52,6 +53,8 @@ def member_create(
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username, defaults={"email": email})
     if created:
+        # The same validators as the admin and any API that sets a password (settings.AUTH_PASSWORD_VALIDATORS).
+        validate_password(password, user=user)  # raising rolls the new login back (atomic)
         user.set_password(password)
         user.save(update_fields=["password"])
     member, _created = Member.objects.get_or_create(

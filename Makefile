@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check test-fast test-integration test-browser messages clean
+.PHONY: install run test lint check test-fast test-integration test-browser messages clean bench
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test-integration: install
 
 test-browser: install
 	$(BIN)/pytest tests/browser -q
+
+## Performance (issue 8), not part of `make test`: PostgreSQL and Redis on 127.0.0.1 (its own database
+## opsteam_bench, Redis database 10); prints the table and writes bench/results.json. About 10 minutes on 2 cores.
+bench: install
+	$(BIN)/python -m bench.run
 
 ## Translations: compile locale/*/LC_MESSAGES/*.po (needs gettext's msgfmt).
 messages:

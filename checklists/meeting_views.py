@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from checklists.models import AttendanceStatus, Cadence, Meeting
+from checklists.models import AttendanceStatus, Cadence, Meeting, MeetingStatus
 from checklists.selectors.meetings import (
     agenda_item_get,
     meeting_get,
@@ -128,7 +128,7 @@ def _minutes_context(request: HttpRequest, meeting: Meeting) -> dict:
     return {
         "minutes": minutes,
         "meeting": meeting,
-        "can_edit": meeting_can_edit(meeting=meeting, member=request.member) and not meeting.is_published,
+        "can_edit": meeting.status == MeetingStatus.DRAFT and meeting_can_edit(meeting=meeting, member=request.member),
         "can_publish": meeting_can_publish(meeting=meeting, member=request.member),
         "owners": Member.objects.visible_to(request.member).active().order_by("display_name"),
         "statuses": [choice for choice in AttendanceStatus.choices if choice[0] != AttendanceStatus.EXPECTED],

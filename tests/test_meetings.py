@@ -707,3 +707,24 @@ def test_every_meetings_endpoint_refuses_anonymous_callers(client, weekly, metho
     assert response.status_code in (401, 403)
     weekly.refresh_from_db()
     assert weekly.status == MeetingStatus.DRAFT
+
+
+def test_a_called_problem_meeting_is_approved_on_its_page_before_anyone_writes_minutes(
+    client, team, warehouse_member, warehouse_lead, frozen
+):
+    from checklists.services.meetings import meeting_call
+
+    meeting = meeting_call(series=series(team, "M-ISSUE"), member=warehouse_member, day=MONDAY.date(), now=MONDAY, title="发货延误")
+    first = meeting.agenda_items.first()
+    client.force_login(warehouse_lead.user)
+    page = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert f'action="/meetings/{meeting.pk}/approve/"' in page
+    assert f'id="notes-{first.pk}"' not in page
+    client.force_login(warehouse_member.user)
+    assert client.post(f"/meetings/{meeting.pk}/approve/").status_code == 403
+    client.force_login(warehouse_lead.user)
+    client.post(f"/meetings/{meeting.pk}/approve/")
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.DRAFT
+    assert meeting.approved_by == warehouse_lead
+    assert f'id="notes-{first.pk}"' in client.get(f"/meetings/{meeting.pk}/").content.decode()

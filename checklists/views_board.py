@@ -25,13 +25,16 @@ from roles.selectors.kpi import (
     figures_by_day,
     member_can_enter_figures,
     member_can_set_targets,
+    members_recording_figures,
     metric_format,
     metric_list,
     metric_value,
     scorecard_get,
     week_view,
 )
-from roles.services.kpi import entries_import, entry_save, target_set
+from roles.services.kpi import day_figures_save, entries_import, target_set
+
+ITEMS_SHOWN = 500  # a whole team's day can be thousands of items: pick a role, a member or a status to see the rest
 
 
 def _date_param(request: HttpRequest, name: str = "date", default: date | None = None) -> date:
@@ -78,14 +81,15 @@ def items(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     day = _date_param(request)
     status = request.GET.get("status", "all")
-    rows = board_items(scope=scope, day=day, now=now, status=status, member_id=request.GET.get("member"))
+    rows = board_items(scope=scope, day=day, now=now, status=status, member_id=request.GET.get("member"), limit=ITEMS_SHOWN + 1)
     query = {k: request.GET[k] for k in ("date", "role", "member") if request.GET.get(k)}
     query.setdefault("date", day.isoformat())
     return render(
         request,
         "board/items.html",
         {
-            "items": rows,
+            "items": rows[:ITEMS_SHOWN],
+            "truncated": len(rows) > ITEMS_SHOWN,
             "day": day,
             "status": status,
             "scope": scope,
@@ -204,12 +208,12 @@ def figures(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Choose the day the figures are for."))
             return redirect("board-figures")
         shop = {key[4:]: value for key, value in request.POST.items() if key.startswith("fig-")}
+        by_member = {
+            member: {key.split("-", 1)[1]: value for key, value in request.POST.items() if key.startswith(f"m{member.pk}-")}
+            for member in members_recording_figures(team=team)
+        }
         try:
-            entry_save(team=team, day=day, figures=shop, actor=request.member, now=now)
-            for member in _figure_members(team):
-                own = {key.split("-", 1)[1]: value for key, value in request.POST.items() if key.startswith(f"m{member.pk}-")}
-                if own:
-                    entry_save(team=team, day=day, figures=own, member=member, actor=request.member, now=now)
+            day_figures_save(team=team, day=day, shop=shop, by_member=by_member, actor=request.member, now=now)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -217,10 +221,6 @@ def figures(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Figures for %(day)s saved.") % {"day": day.isoformat()})
         return redirect(f"{request.path}?date={day.isoformat()}")
     return _figures_page(request, day=day, posted=None)
-
-
-def _figure_members(team) -> list[Member]:
-    return list(Member.objects.filter(team=team, role_links__role__code="service").active().distinct().order_by("display_name"))
 
 
 def _figures_page(request: HttpRequest, *, day: date, posted) -> HttpResponse:
@@ -237,7 +237,7 @@ def _figures_page(request: HttpRequest, *, day: date, posted) -> HttpResponse:
 
     shop = [(m, f"fig-{m.code}", value(m)) for m in base if m.scope == MetricScope.SHOP]
     member_metrics = [m for m in base if m.scope == MetricScope.MEMBER]
-    people = [(p, [(m, f"m{p.pk}-{m.code}", value(m, p)) for m in member_metrics]) for p in _figure_members(team)]
+    people = [(p, [(m, f"m{p.pk}-{m.code}", value(m, p)) for m in member_metrics]) for p in members_recording_figures(team=team)]
     return render(
         request,
         "board/figures.html",

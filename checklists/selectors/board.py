@@ -246,7 +246,7 @@ def board_get(*, scope: BoardScope, day: date, now: datetime) -> Board:
         end=day,
         on_time=problem_orders_on_time(scope=scope, start=month_start, end=day, now=now),
     )
-    sales = card.kpis and next((k for k in card.kpis if k.kpi.playbook_id == "K-DAILY-SALES"), None)
+    sales = next((k for k in card.kpis if k.kpi.playbook_id == "K-DAILY-SALES"), None)
     day_target = next((d.target for d in sales.days if d.day == day), None) if sales else None
     return Board(
         day=day,

@@ -481,3 +481,10 @@ def member_can_set_targets(*, member) -> bool:
     from roles.selectors import Level, member_level
 
     return member_level(member=member) in (Level.DIRECTOR, Level.ADMIN)
+
+
+def members_recording_figures(*, team: Team) -> list:
+    """Who records per-member figures: the 客服, whose 询单 figures K-CS-CONV compares (PLAYBOOK §5)."""
+    from roles.models import Member, RoleCode
+
+    return list(Member.objects.filter(team=team, role_links__role__code=RoleCode.SERVICE).active().distinct().order_by("display_name"))

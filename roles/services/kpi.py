@@ -397,3 +397,14 @@ def target_set(
         },
     )
     return target
+
+
+@transaction.atomic
+def day_figures_save(
+    *, team: Team, day: date, shop: dict[str, object], by_member: dict[Member, dict[str, object]], actor: Member | None, now: datetime
+) -> None:
+    """The day's figures page in one go: the shop's and each member's, all saved or none."""
+    entry_save(team=team, day=day, figures=shop, actor=actor, now=now)
+    for member, figures in by_member.items():
+        if figures:
+            entry_save(team=team, day=day, figures=figures, member=member, actor=actor, now=now)

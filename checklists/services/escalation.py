@@ -248,7 +248,10 @@ def _recipients(ctx: _Context, escalation: Escalation) -> list[int]:
         owner = task.assignee_id or task.owner_id
         if owner:
             return [_present(ctx, owner)]
-        return sorted({_present(ctx, m) for m in ctx.role_members.get(task.role_id, [])})
+        holders = sorted({_present(ctx, m) for m in ctx.role_members.get(task.role_id, [])})
+        if holders:
+            return holders
+        # Nobody holds the role (and so it has no lead): the director hears of it rather than nobody.
     if escalation.notify == NotifyWhom.LEAD:
         lead = ctx.leads.get(escalation.role_id) if escalation.role_id else None
         # The lead's own late work goes past them: telling the late person again is no escalation.

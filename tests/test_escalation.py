@@ -364,6 +364,17 @@ def test_a_role_duty_reminds_every_member_of_the_role_once(team, people, warehou
     assert Escalation.objects.filter(task=task).count() == 1
 
 
+def test_a_role_duty_nobody_holds_reminds_the_director(team, people):
+    _member, _lead, director = people
+    task = duty(team, owner=None, role_code="design", due=monday(10))  # nobody holds 美工 yet
+
+    escalation_sweep(team=team, now=monday(9, 30))
+
+    owner_level = Escalation.objects.get(task=task, level_order=1)
+    assert (owner_level.recipient, owner_level.error) == (director, "")
+    assert sent() == [("11-23 09:30", director.display_name, "reminder")]
+
+
 def test_one_failing_item_does_not_stop_the_rest_and_is_retried_next_sweep(team, people, warehouse_teammate, monkeypatch):
     member, _lead, _director = people
     broken = duty(team, owner=member, due=monday(10), title="会出错的")

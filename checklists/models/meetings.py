@@ -7,6 +7,7 @@ from datetime import time
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from roles.models import Member, PlaybookRow, Role, Team
 
@@ -173,7 +174,8 @@ class AgendaItem(models.Model):
 class AttendanceStatus(models.TextChoices):
     EXPECTED = "expected", _("Not marked")
     PRESENT = "present", _("Present")
-    LATE = "late", _("Late")
+    # Not the "Late" of a late tick (迟交): a person late to a meeting is 迟到.
+    LATE = "late", pgettext_lazy("attendance", "Late")
     ABSENT = "absent", _("Absent")
     EXCUSED = "excused", _("Excused")
 

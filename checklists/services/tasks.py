@@ -454,12 +454,13 @@ def campaign_create(*, member: Member, template: CampaignTemplate, name: str, da
 
 def _stage_roles(*, team: Team, stage: PlanStageTemplate) -> list[tuple[Role | None, Member | None]]:
     """Who works on a stage: the director, or each role with a lead (one duty per role, owned by its lead)."""
+    director = Member.objects.filter(team=team, is_director=True).active().order_by("pk").first()
+    director_role = Role.objects.filter(team=team, code=RoleCode.DIRECTOR).first()
     if stage.who == PlanStageTemplate.Who.DIRECTOR:
-        director = Member.objects.filter(team=team, is_director=True).active().order_by("pk").first()
-        director_role = Role.objects.filter(team=team, code=RoleCode.DIRECTOR).first()
         return [(director_role, director)]
     links = MemberRole.objects.filter(role__team=team, is_lead=True).exclude(role__code=RoleCode.DIRECTOR).select_related("role", "member")
-    return [(link.role, link.member) for link in links.order_by("role__order")]
+    # No role has a lead yet (a small shop): the director does the stage; with no duty open the plan would wait for ever.
+    return [(link.role, link.member) for link in links.order_by("role__order")] or [(director_role, director)]
 
 
 def _add_workdays(*, team: Team, day: date, days: int) -> date:

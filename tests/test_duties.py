@@ -267,6 +267,16 @@ def test_a_plan_moves_through_its_seven_stages_one_at_a_time(team, director, war
     assert Plan.objects.get(pk=plan.pk).tasks.filter(status=TaskStatus.OPEN).count() == 0
 
 
+def test_a_leads_stage_goes_to_the_director_when_no_role_has_a_lead(team, director, warehouse_member):
+    plan = plan_create(member=director, title="小团队的方案", now=at(MON, 9))
+    task_complete(task=plan.tasks.get(), member=director, now=at(MON, 10))
+
+    plan.refresh_from_db()
+    stage_two = list(plan.tasks.filter(plan_stage=2))
+    # Nobody but the director leads anything: the stage is theirs, so the plan does not wait for ever.
+    assert [(t.owner, t.status) for t in stage_two] == [(director, TaskStatus.OPEN)]
+
+
 def test_only_the_director_starts_a_plan(team, warehouse_lead):
     with pytest.raises(PermissionDenied):
         plan_create(member=warehouse_lead, title="方案", now=at(MON))

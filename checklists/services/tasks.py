@@ -356,12 +356,18 @@ def problem_order_log(*, member: Member, order_no: str, kind: str, note: str = "
     playbook_id = "T-SHIP" if kind == ProblemKind.SHIP else "T-24H"
     source = TaskSource.SHIPMENT if kind == ProblemKind.SHIP else TaskSource.PROBLEM_ORDER
     label = ProblemKind(kind).label
+    already = ValidationError({"order_no": _("This order is already logged with this problem and still open.")})
     with transaction.atomic():
         if ProblemOrder.objects.filter(team=team, order_no=order_no, kind=kind, closed_at__isnull=True).exists():
-            raise ValidationError({"order_no": _("This order is already logged with this problem and still open.")})
-        problem = ProblemOrder.objects.create(
-            team=team, order_no=order_no, kind=kind, note=note.strip(), logged_by=member, logged_at=now, due_at=now + ORDER_DEADLINE
-        )
+            raise already
+        try:
+            with transaction.atomic():
+                problem = ProblemOrder.objects.create(
+                    team=team, order_no=order_no, kind=kind, note=note.strip(), logged_by=member, logged_at=now, due_at=now + ORDER_DEADLINE
+                )
+        except IntegrityError:
+            # The same form sent twice at once: the other request passed the check above too, the constraint decided.
+            raise already from None
         problem.task = task_create(
             team=team,
             title=f"{label} {order_no}",

@@ -1,4 +1,4 @@
-"""Concurrent escalation sweeps on PostgreSQL: each level once per item, one message per recipient and level."""
+"""Concurrent escalation sweeps (and a double-submitted problem order) on PostgreSQL: each level once, one message per recipient and level."""
 
 from __future__ import annotations
 
@@ -184,3 +184,31 @@ def test_beat_schedules_the_sweep_and_a_real_worker_escalates_once_per_level(sta
 
     assert sorted(Escalation.objects.filter(task=task).values_list("level_order", "recipient_id")) == [(1, member.pk), (2, lead.pk)]
     assert sorted(Notification.objects.filter(team=team).values_list("recipient_id", flat=True)) == sorted([member.pk, lead.pk])
+
+
+# --- duties at once ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_problem_order_submitted_from_several_phones_at_once_is_logged_once_and_the_rest_are_told_why(team):
+    from django.core.exceptions import ValidationError
+
+    from checklists.models import ProblemOrder, Task
+    from checklists.services.tasks import problem_order_log
+    from roles.models import Member
+
+    member = member_with_role(team, "service", username="cs1")
+
+    def log(own_member: Member) -> str:
+        try:
+            problem_order_log(member=own_member, order_no="TB20261123001", kind="refund", now=MONDAY.replace(hour=10))
+        except ValidationError as exc:
+            return "refused: " + " ".join(exc.messages)
+        return "logged"
+
+    outcomes = run_at_once(log, prepare=lambda _index: Member.objects.select_related("team", "user").get(pk=member.pk))
+
+    assert outcomes.count("logged") == 1
+    assert all(outcome.startswith("refused: ") for outcome in outcomes if outcome != "logged")
+    assert ProblemOrder.objects.count() == 1
+    assert Task.objects.filter(source=TaskSource.PROBLEM_ORDER).count() == 1

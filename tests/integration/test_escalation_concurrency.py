@@ -1,4 +1,4 @@
-"""Concurrent escalation sweeps (and a double-submitted problem order) on PostgreSQL: each level once, one message per recipient and level."""
+"""Concurrent sweeps and a double-submitted problem order on PostgreSQL: each level once, one message per recipient and level."""
 
 from __future__ import annotations
 

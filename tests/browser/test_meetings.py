@@ -83,3 +83,23 @@ def test_the_meetings_list_on_a_desktop(page, screenshots, team, director):
     page.goto("/meetings/")
     expect(page.get_by_test_id("meeting-list").locator("li")).to_have_count(2)
     page.screenshot(path=screenshots / "meetings-5-list-desktop.png", full_page=True)
+
+
+def test_a_member_answers_the_weekly_reflection_on_a_phone_and_the_lead_reads_it(
+    new_page, screenshots, team, warehouse_member, warehouse_lead
+):
+    member = new_page(**PHONE)
+    login(member, "wh1")
+    member.goto("/reflection/")
+    member.fill("#Q-1", "款式和面料基本清楚,配件还要再学")
+    member.fill("#Q-14", "每天都很开心,建议增加周五的分享")
+    with member.expect_navigation():
+        member.locator("form.reflection-form button[type=submit]").click()
+    expect(member.locator("#Q-14")).to_have_value("每天都很开心,建议增加周五的分享")
+    member.screenshot(path=screenshots / "meetings-6-reflection-phone.png", full_page=True)
+
+    lead = new_page(**PHONE)
+    login(lead, "whlead")
+    lead.goto("/reflection/")
+    lead.get_by_text(warehouse_member.display_name).click()
+    expect(lead.locator("dl.answers")).to_contain_text("配件还要再学")

@@ -274,6 +274,20 @@ def test_a_delivery_for_resolved_escalations_is_skipped(team, warehouse_member, 
     assert "补货表未交" not in server.received[0].body["markdown"]["text"]
 
 
+def test_more_than_a_batch_goes_out_in_one_flush_and_a_deferred_row_is_not_claimed_twice(team, emailed, robot_server, monkeypatch):
+    monkeypatch.setattr("checklists.services.notifications.CLAIM_LIMIT", 3)
+    server = robot_server("dingtalk")
+    make_robot(team, server, rate=1)
+    for n in range(4):
+        notify(emailed, title=f"n{n}")  # 4 emails and 4 robot deliveries
+    summary = deliveries_flush(now=MONDAY)
+    assert summary.claimed == 8
+    assert len(mail.outbox) == 4
+    assert summary.robot_sends == 1  # the robot's minute (rate 1) is used once; the rest waits
+    assert summary.sent + summary.deferred == 8
+    assert len(server.received) == 1
+
+
 def test_a_stale_sending_row_goes_back_to_pending_after_five_minutes(emailed):
     notify(emailed)
     Delivery.objects.update(status="sending", claimed_at=MONDAY)

@@ -38,6 +38,7 @@ STALE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=1)
 CLAIM_LIMIT = 500
+MAX_BATCHES = 10
 
 
 @dataclass(frozen=True)
@@ -244,12 +245,17 @@ def absolute_url(url: str) -> str:
     return url
 
 
-def _claim(*, now: datetime, team: Team | None) -> list[int]:
-    """Due pending rows become `sending`, stamped with `now`. skip_locked: rows another flush is claiming are left to it."""
+def _claim(*, now: datetime, team: Team | None, handled: set[int]) -> list[int]:
+    """Due pending rows become `sending`, stamped with `now`. skip_locked: rows another flush is claiming are left to it.
+
+    `handled`: rows this flush already dealt with (e.g. deferred for a full robot minute) are not claimed again.
+    """
     with transaction.atomic():
         due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         if team is not None:
             due = due.filter(team=team)
+        if handled:
+            due = due.exclude(pk__in=handled)
         ids = list(due.order_by("next_attempt_at", "id").select_for_update(skip_locked=True).values_list("pk", flat=True)[:CLAIM_LIMIT])
         if ids:
             Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(status=DeliveryStatus.SENDING, claimed_at=now)
@@ -311,10 +317,22 @@ def deliveries_flush(*, now: datetime, team: Team | None = None) -> FlushSummary
         stale = stale.filter(team=team)
     summary.reclaimed = stale.update(status=DeliveryStatus.PENDING, claimed_at=None)
 
-    ids = _claim(now=now, team=team)
-    summary.claimed = len(ids)
-    if not ids:
-        return summary
+    handled: set[int] = set()
+    # More than CLAIM_LIMIT due (a big sweep): keep going, batch after batch, so nothing waits for the next minute.
+    for _batch in range(MAX_BATCHES):
+        ids = _claim(now=now, team=team, handled=handled)
+        if not ids:
+            break
+        handled.update(ids)
+        summary.claimed += len(ids)
+        _flush_claimed(ids, now=now, summary=summary)
+        if len(ids) < CLAIM_LIMIT:
+            break
+    logger.info("deliveries_flush %s", summary)
+    return summary
+
+
+def _flush_claimed(ids: list[int], *, now: datetime, summary: FlushSummary) -> None:
     deliveries = list(
         Delivery.objects.filter(pk__in=ids).select_related("notification__recipient__user", "robot").order_by("created_at", "id")
     )
@@ -322,7 +340,8 @@ def deliveries_flush(*, now: datetime, team: Team | None = None) -> FlushSummary
     skip = [d.pk for d in deliveries if d.notification_id in resolved or (d.robot_id and not d.robot.is_active)]
     if skip:
         summary.skipped += _mine(skip, now).update(status=DeliveryStatus.SKIPPED, claimed_at=None)
-    live = [d for d in deliveries if d.pk not in set(skip)]
+    skipped = set(skip)
+    live = [d for d in deliveries if d.pk not in skipped]
 
     with translation.override(settings.LANGUAGE_CODE):
         _flush_emails([d for d in live if d.channel == Channel.EMAIL], now=now, summary=summary)
@@ -336,8 +355,6 @@ def deliveries_flush(*, now: datetime, team: Team | None = None) -> FlushSummary
             except Exception as exc:  # one robot's trouble must not stop the others
                 logger.exception("Flushing robot %s failed", group[0].robot_id)
                 _mark_failed(group, now=now, code="error", error=str(exc)[:500], summary=summary)
-    logger.info("deliveries_flush %s", summary)
-    return summary
 
 
 def _email_message(delivery: Delivery, connection) -> EmailMessage:

@@ -30,7 +30,7 @@ from checklists.models import (
     TaskStatus,
 )
 from opsteam.lib.clock import local_date, local_datetime, local_time
-from roles.models import Member, MemberRole, Role, RoleCode, Team
+from roles.models import Cover, Member, MemberRole, Role, RoleCode, Team
 from roles.selectors import cover_map_for_date, member_led_role_ids, member_role_links, workday_is
 
 TITLE_MAX = 200
@@ -51,6 +51,10 @@ def task_can_complete(*, task: Task, member: Member) -> bool:
     if member.is_director or member.user.is_superuser:
         return True
     if member.pk in (task.owner_id, task.assignee_id, task.created_by_id):
+        return True
+    # A cover arranged after the duty was made: the sweep reminds them of it, so they may close it.
+    absent = [m for m in (task.owner_id, task.assignee_id) if m is not None]
+    if absent and Cover.objects.filter(team_id=task.team_id, cover=member, absent_id__in=absent).on(task.date).exists():
         return True
     if task.role_id is None:
         return False

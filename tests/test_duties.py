@@ -226,6 +226,14 @@ def test_the_same_campaign_cannot_be_created_twice(team, director):
     assert Task.objects.filter(source=TaskSource.CAMPAIGN).count() == 9
 
 
+def test_a_campaign_date_a_year_away_is_refused(team, director):
+    template = CampaignTemplate.objects.get(team=team, playbook_id="T-CAMPAIGN")
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        campaign_create(member=director, template=template, name="双11", day=date(2025, 11, 11), now=at(MON))  # a typo for 2026
+    assert "within a year" in msg(refused)
+    assert not Task.objects.exists()
+
+
 def test_staff_cannot_create_a_campaign(team, warehouse_member):
     template = CampaignTemplate.objects.get(team=team, playbook_id="T-CAMPAIGN")
     with pytest.raises(PermissionDenied):
@@ -323,6 +331,18 @@ def test_completing_a_duty_twice_records_one_event(team, warehouse_lead, warehou
     assert (second.status, second.done_at, second.note) == (TaskStatus.DONE, first.done_at, "完成")
     events = TaskEvent.objects.filter(task=task, action="complete")
     assert [(e.actor, e.at, e.ip) for e in events] == [(warehouse_member, at(MON, 15), "10.0.0.5")]
+
+
+def test_the_member_covering_the_owner_may_complete_the_duty_they_are_reminded_of(team, warehouse_lead, warehouse_member, service_member):
+    from roles.services import cover_create
+
+    task = task_assign(member=warehouse_lead, owner=warehouse_member, title="盘点库存", due_at=at(MON, 17), now=at(MON, 7))
+    # Called in sick after the duty was made: the reminder goes to the cover, who must be able to close it.
+    cover_create(absent=warehouse_member, cover=service_member, start_date=MON, end_date=MON)
+
+    done = task_complete(task=task, member=service_member, now=at(MON, 15))
+
+    assert (done.status, done.done_by) == (TaskStatus.DONE, service_member)
 
 
 def test_someone_else_cannot_complete_a_member_s_duty(team, warehouse_lead, warehouse_member, service_member):

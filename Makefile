@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check test-fast test-integration test-browser messages clean bench
+.PHONY: install run test lint check test-fast test-integration test-faults test-browser messages clean bench
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,8 @@ run: install
 	@echo ""
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
-## Everything CI checks: lint, Django checks, migrations, the fast tier, the integration tier, the browser tier.
-test: install lint check test-fast test-integration test-browser
+## Everything CI checks: lint, Django checks, migrations, the fast tier, the integration tier, the faults tier, the browser tier.
+test: install lint check test-fast test-integration test-faults test-browser
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,10 +40,14 @@ check: install messages
 	DJANGO_SETTINGS_MODULE=opsteam.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 test-fast: install
-	$(BIN)/pytest tests --ignore=tests/integration --ignore=tests/browser -q
+	$(BIN)/pytest tests --ignore=tests/integration --ignore=tests/browser --ignore=tests/faults -q
 
 test-integration: install
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider --ds=opsteam.settings.integration
+
+## Faults (issue 7): private PostgreSQL and Redis stopped and restarted, workers killed, two beats. ~2-4 minutes.
+test-faults: install
+	$(BIN)/pytest tests/faults -q -p no:cacheprovider --ds=opsteam.settings.integration
 
 test-browser: install
 	$(BIN)/pytest tests/browser -q

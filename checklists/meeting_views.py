@@ -178,9 +178,10 @@ def meeting_attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
 @require_POST
 @member_required
 def agenda_notes(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
-    """Save the notes under an agenda item; on published minutes, an amendment with a reason."""
+    """Save the notes under an agenda item (htmx swaps the item in place); on published minutes, an amendment."""
     meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
     item = agenda_item_get(viewer=request.member, meeting=meeting, item_id=item_id)
+    errors: list[str] = []
     try:
         if meeting.is_published:
             agenda_notes_amend(
@@ -194,8 +195,14 @@ def agenda_notes(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
         else:
             agenda_notes_save(item=item, member=request.member, notes=request.POST.get("notes", ""), now=timezone.now())
     except ValidationError as exc:
-        for text in _errors(exc):
-            messages.error(request, text)
+        errors = _errors(exc)
+    if request.htmx and not meeting.is_published:
+        # After a refusal what was typed stays in the box, beside the message.
+        typed = request.POST.get("notes", "") if errors else None
+        context = {"item": item, "meeting": meeting, "can_edit": True, "errors": errors, "saved": not errors, "typed": typed}
+        return render(request, "checklists/_agenda_item.html", context)
+    for text in errors:
+        messages.error(request, text)
     return _back(meeting, f"agenda-{item.pk}")
 
 

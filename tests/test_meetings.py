@@ -441,6 +441,24 @@ def test_the_attendance_buttons_answer_htmx_with_the_row(client, team, weekly, d
     assert weekly.attendance.get(member=director).status == "late"
 
 
+def test_notes_saved_with_htmx_answer_the_item_alone_and_a_refusal_keeps_what_was_typed(client, team, weekly, director):
+    client.force_login(director.user)
+    item = weekly.agenda_items.first()
+    url = f"/meetings/{weekly.pk}/agenda/{item.pk}/notes/"
+    response = client.post(url, {"notes": "**已定**"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<li class="card agenda-item')
+    assert "<strong>已定</strong>" in body
+    assert f'data-testid="saved-{item.pk}"' in body
+    too_long = "长" * 20001
+    body = client.post(url, {"notes": too_long}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The notes are too long" in body
+    assert too_long in body
+    item.refresh_from_db()
+    assert item.notes == "**已定**"
+
+
 def test_the_list_searches_the_minutes_and_filters_by_series(client, team, weekly, director):
     agenda_notes_save(item=weekly.agenda_items.first(), member=director, notes="讨论**双十一**备货", now=MONDAY)
     client.force_login(director.user)

@@ -359,6 +359,10 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
         )
         groups: dict[tuple[int, int], list[Escalation]] = defaultdict(list)
         for escalation in pending:
+            if escalation.status == EscalationStatus.RESOLVED:
+                # Done while its message waited for a retry: nobody needs to hear of it now.
+                Escalation.objects.filter(pk=escalation.pk).update(notified_at=now, error="")
+                continue
             try:
                 recipients = _recipients(ctx, escalation)
             except Exception as exc:  # one broken row must not stop the sweep

@@ -405,6 +405,24 @@ def test_one_failing_item_does_not_stop_the_rest_and_is_retried_next_sweep(team,
     assert Escalation.objects.filter(level_order=1).count() == 2
 
 
+def test_a_failed_level_whose_duty_is_done_meanwhile_is_not_sent_on_the_retry(team, people, monkeypatch):
+    member, _lead, _director = people
+    task = duty(team, owner=member, due=monday(10))
+
+    def broken(ctx, escalation):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(escalation_service, "_recipients", broken)
+    escalation_sweep(team=team, now=monday(9, 30))
+    monkeypatch.undo()
+    task_complete(task=task, member=member, now=monday(9, 40))
+    escalation_sweep(team=team, now=monday(9, 45))
+
+    assert not Notification.objects.exists()
+    level = Escalation.objects.get(task=task)
+    assert (level.status, level.notified_at) == (EscalationStatus.RESOLVED, monday(9, 45))
+
+
 def test_one_message_per_recipient_and_level_groups_several_items(team, people, warehouse_teammate, generate):
     member, lead, _director = people
     generate(monday(8))

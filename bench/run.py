@@ -55,6 +55,8 @@ def workloads(only: list[str]) -> list[Workload]:
                 print(f"bench: no module {name}, skipped", file=sys.stderr)
                 continue
             module = importlib.import_module(FALLBACKS[name])
+        if not getattr(module, "WORKLOADS", None) and name in FALLBACKS:
+            module = importlib.import_module(FALLBACKS[name])
         found += getattr(module, "WORKLOADS", [])
     if only:
         found = [w for w in found if any(w.name.startswith(prefix) for prefix in only)]

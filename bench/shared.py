@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from bench import stack
 from bench.data import Org, org_create
 
-# The issue's shop group: 500 shops, 10,000 staff, 20 items each every morning.
-TEAMS = 500
+# The issue's shop group: 500 shops, 10,000 staff, 20 items each every morning. BENCH_TEAMS is for trying
+# the harness quickly while working on it; a run with fewer shops says so in its notes.
+TEAMS = int(os.environ.get("BENCH_TEAMS", "500"))
 MEMBERS_PER_TEAM = 20
 ITEMS = 20
 
@@ -36,3 +39,42 @@ def stop_all() -> None:
         _state.pop("worker").stop()
     if "gunicorn" in _state:
         _state.pop("gunicorn")[0].stop()
+
+
+def lists_ensure() -> None:
+    """Today's lists for every shop (the generation workload leaves them; a partial run makes them here)."""
+    from django.utils import timezone
+
+    from checklists.models import Checklist
+    from checklists.services.generation import run_generate_due
+    from roles.models import Team
+
+    current = org()
+    if Checklist.objects.filter(date=current.day).exists():
+        return
+    now = timezone.now()
+    for team in Team.objects.filter(pk__in=current.team_ids):
+        run_generate_due(team=team, now=now)
+
+
+def tokens_for(member_ids: list[int]) -> dict[int, str]:
+    """API tokens for these members, made in one statement."""
+    from rest_framework.authtoken.models import Token
+
+    from roles.models import Member
+
+    users = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "user_id"))
+    existing = dict(Token.objects.filter(user_id__in=users.values()).values_list("user_id", "key"))
+    Token.objects.bulk_create(Token(user_id=user_id, key=Token.generate_key()) for user_id in users.values() if user_id not in existing)
+    keys = dict(Token.objects.filter(user_id__in=users.values()).values_list("user_id", "key"))
+    return {member_id: keys[user_id] for member_id, user_id in users.items()}
+
+
+def big():
+    """The sweep's and the board's large tables (bench/bigdata.py), built once, after today's lists."""
+    if "big" not in _state:
+        from bench.bigdata import big_create
+
+        lists_ensure()
+        _state["big"] = big_create(today=org().day)
+    return _state["big"]

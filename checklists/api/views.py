@@ -78,11 +78,11 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
     @extend_schema(request=TickInputSerializer, responses={200: ChecklistItemSerializer})
     @action(detail=True, methods=["post"])
     def tick(self, request, pk=None):
-        item = self._item(pk)
         data = TickInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            item, _changed = tick_record(item=item, actor=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
+            # item_id: the access check (404 outside the caller's scope) is part of the tick's locking query.
+            item, _changed = tick_record(item_id=pk, actor=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(ChecklistItemSerializer(item).data, status=status.HTTP_200_OK)

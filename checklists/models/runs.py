@@ -13,12 +13,19 @@ from roles.models import Member, Role, Team
 class ChecklistQuerySet(models.QuerySet):
     def visible_to(self, viewer: Member) -> ChecklistQuerySet:
         """The one access path (STYLE §3): own and covered lists; a lead's role; the director's team."""
+        from roles.models import MemberRole
         from roles.selectors import member_led_role_ids
 
         team_lists = self.filter(team_id=viewer.team_id)
         if viewer.is_director or viewer.user.is_superuser:
             return team_lists
-        return team_lists.filter(Q(member=viewer) | Q(assignee=viewer) | Q(role_id__in=member_led_role_ids(member=viewer)))
+        # Roles already read for this request are reused; otherwise a subquery, so a tick or a list read costs
+        # no separate query for the viewer's roles (issue 8).
+        if getattr(viewer, "_role_links", None) is not None:
+            led = member_led_role_ids(member=viewer)
+        else:
+            led = MemberRole.objects.filter(member_id=viewer.pk, is_lead=True).values("role_id")
+        return team_lists.filter(Q(member=viewer) | Q(assignee=viewer) | Q(role_id__in=led))
 
 
 class Checklist(models.Model):

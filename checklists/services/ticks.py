@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from checklists.models import ChecklistItem, ItemKind, ItemStatus, TickAction, TickEvent
+from checklists.models import Checklist, ChecklistItem, Escalation, EscalationStatus, ItemKind, ItemStatus, TickAction, TickEvent
 from checklists.services.escalation import escalation_resolve
 from roles.models import Member
 from roles.selectors import member_led_role_ids
@@ -106,14 +108,27 @@ def _diff(before: dict, after: dict) -> dict:
     return {key: [before[key], after[key]] for key in after if before[key] != after[key]}
 
 
-def _locked_item(item_id: int) -> ChecklistItem:
-    return ChecklistItem.objects.select_for_update().select_related("checklist").get(pk=item_id)
+def _locked_item(item_id: int, *, viewer: Member | None = None) -> ChecklistItem:
+    """The item and its list, locked, in one query; with `viewer`, only if the viewer may see it (else 404).
+
+    It also says whether the item has an unresolved escalation, so a tick of an item nobody escalated (most
+    ticks) spends no UPDATE on escalations: a tick costs three statements, lock, update, audit (issue 8).
+    """
+    rows = ChecklistItem.objects.select_for_update().select_related("checklist")
+    if viewer is not None:
+        rows = rows.filter(checklist__in=Checklist.objects.visible_to(viewer))
+    unresolved = Escalation.objects.filter(item=OuterRef("pk"), status__in=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED])
+    try:
+        return rows.annotate(has_open_escalation=Exists(unresolved)).get(pk=item_id)
+    except (ChecklistItem.DoesNotExist, ValueError, TypeError, OverflowError):
+        if viewer is None:
+            raise
+        raise Http404 from None
 
 
 @transaction.atomic
 def tick_record(
     *,
-    item: ChecklistItem,
     actor: Member,
     now: datetime,
     status: str = ItemStatus.DONE,
@@ -122,15 +137,19 @@ def tick_record(
     text_value: str = "",
     photo: UploadedFile | None = None,
     ip: str | None = None,
+    item: ChecklistItem | None = None,
+    item_id: int | None = None,
 ) -> tuple[ChecklistItem, bool]:
     """Close an item as done or not done, or change a closed item's inputs. Returns (item, changed).
 
+    Pass the `item` a caller has already read, or its `item_id` (the API): then the access check
+    (outside the actor's scope is 404) is part of the locking query.
     Idempotent: the same tick twice, or from two phones at once, records one event. The row lock
     makes the second caller see the first caller's result and find nothing to change.
     """
     if status not in (ItemStatus.DONE, ItemStatus.NOT_DONE):
         raise ValidationError({"status": _("Choose done or not done.")})
-    item = _locked_item(item.pk)
+    item = _locked_item(item.pk) if item is not None else _locked_item(item_id, viewer=actor)
     if not item_can_tick(item=item, member=actor):
         raise PermissionDenied(_("You may not tick this item."))
     if item.is_group:
@@ -158,8 +177,9 @@ def tick_record(
         item.done_at = now
         item.done_by = actor
     item.save()
-    if was_open:
-        # A ticked item (done or not done) stops its escalation chain.
+    if was_open and item.has_open_escalation:
+        # A ticked item (done or not done) stops its escalation chain. "Has one" was read under the row lock;
+        # a level a sweep inserts meanwhile is the race the sweep already has between its read and its insert.
         escalation_resolve(item=item, now=now)
     action = TickAction.EDIT if not was_open else (TickAction.TICK if status == ItemStatus.DONE else TickAction.NOT_DONE)
     _event_record(item=item, actor=actor, action=action, changes=changes, now=now, ip=ip)

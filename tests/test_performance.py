@@ -1,0 +1,73 @@
+"""What issue 8 pins in `make test`: the statements a tick and a member's day cost, whatever the size of the day.
+
+A tick through the API costs, after authentication, three statements: the item and its list read and
+locked with the access check folded in, the item's UPDATE, and the tick record's INSERT. An item with an
+unresolved escalation costs one more, the UPDATE that resolves it. Authentication is one query per
+request for the token and its user, and one for the member behind them (IsTeamMember).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from checklists.models import ChecklistItem, Escalation, TickEvent
+from checklists.services.escalation import escalation_sweep
+from tests.conftest import MONDAY
+
+AUTH_QUERIES = 2  # the token with its user; the member with its team
+
+
+def token_client(member) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=member.user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def tick_statements(queries) -> list[str]:
+    """The statements of a request after authentication (SQLite's BEGIN/COMMIT/SAVEPOINT are not statements on a row)."""
+    sql = [q["sql"] for q in queries if not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    return sql[AUTH_QUERIES:]
+
+
+@pytest.fixture
+def own_item(warehouse_member, generate):
+    generate()
+    return ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+
+
+def test_an_api_tick_costs_three_statements_after_authentication(warehouse_member, own_item, frozen):
+    client = token_client(warehouse_member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/checklist-items/{own_item.pk}/tick/", {}, format="json")
+    assert response.status_code == 200, response.content
+    statements = tick_statements(queries.captured_queries)
+    assert len(statements) <= 3, "\n".join(statements)
+    assert "FOR UPDATE" in statements[0] or "SELECT" in statements[0]
+    assert TickEvent.objects.filter(item=own_item).count() == 1
+
+
+def test_an_api_tick_of_an_escalated_item_adds_only_the_resolving_update(warehouse_member, own_item, director, frozen):
+    escalation_sweep(team=warehouse_member.team, now=MONDAY.replace(hour=11))
+    assert Escalation.objects.filter(item=own_item, status="open").exists()
+    client = token_client(warehouse_member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/checklist-items/{own_item.pk}/tick/", {}, format="json")
+    assert response.status_code == 200, response.content
+    statements = tick_statements(queries.captured_queries)
+    assert len(statements) <= 4, "\n".join(statements)
+    assert not Escalation.objects.filter(item=own_item, status="open").exists()
+
+
+def test_the_api_tick_pins_its_whole_request(warehouse_member, own_item, frozen, django_assert_max_num_queries):
+    client = token_client(warehouse_member)
+    with django_assert_max_num_queries(AUTH_QUERIES + 3 + 2):  # + SQLite's BEGIN and COMMIT around the tick
+        assert client.post(f"/api/v1/checklist-items/{own_item.pk}/tick/", {}, format="json").status_code == 200
+
+
+def test_ticking_an_item_outside_my_scope_is_a_404_from_the_same_query(outsider, own_item, frozen):
+    response = token_client(outsider).post(f"/api/v1/checklist-items/{own_item.pk}/tick/", {}, format="json")
+    assert response.status_code == 404
+    assert not TickEvent.objects.exists()

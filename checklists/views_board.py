@@ -161,7 +161,14 @@ def kpi_detail(request: HttpRequest) -> HttpResponse:
             context["min_share"] = f"{(result.kpi.min_share or 0) * 100:.0f}%"
         if result.members:  # K-CS-CONV: each member against the team average
             context["members"] = [
-                {"name": m.name, "display": metric_format(metric, m.value), "above_average": m.above_average} for m in result.members
+                {
+                    "name": m.name,
+                    "display": metric_format(metric, m.value),
+                    "above_average": m.above_average,
+                    "target": metric_format(metric, m.target) if m.target is not None else "",
+                    "on_target": m.on_target,
+                }
+                for m in result.members
             ]
     return render(request, "board/kpi.html", context)
 

@@ -382,3 +382,11 @@ def test_the_board_page_costs_a_fixed_number_of_queries(client, team, director, 
     crowd(team, 200, DAY, "more")
     with django_assert_max_num_queries(len(few)):
         assert client.get("/board/", {"date": "2026-11-23"}).status_code == 200
+
+
+def test_the_kpi_page_of_service_conversion_lists_each_member_against_the_average(client, team, director, service_member):
+    entry_save(team=team, day=DAY, member=service_member, figures={"cs_inquiries": "50", "cs_inquiry_buyers": "20"}, actor=None, now=MONDAY)
+    _login(client, director)
+    html = client.get("/board/kpi/", {"metric": "cs_conversion", "start": "2026-11-01", "end": "2026-11-23"}).content.decode()
+    assert "郑客服" in html
+    assert "40.00%" in html

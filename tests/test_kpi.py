@@ -379,3 +379,26 @@ def test_a_team_with_its_metrics_and_targets_can_be_deleted(team, director):
     team.delete()
     assert not Metric.objects.exists()
     assert not Kpi.objects.exists()
+
+
+def test_a_member_target_is_set_against_that_members_own_figures(team, service_member, director):
+    target_set(
+        team=team,
+        metric=_metric(team, "cs_conversion"),
+        month=date(2026, 11, 1),
+        value="0.5",
+        member=service_member,
+        actor=director,
+        now=MONDAY,
+    )
+    entry_save(
+        team=team,
+        day=date(2026, 11, 20),
+        member=service_member,
+        figures={"cs_inquiries": 100, "cs_inquiry_buyers": 40},
+        actor=None,
+        now=MONDAY,
+    )
+    card = scorecard_get(team=team, start=date(2026, 11, 1), end=date(2026, 11, 23))
+    member = next(k for k in card.kpis if k.kpi.playbook_id == "K-CS-CONV").members[0]
+    assert (member.target, member.on_target) == (Decimal("0.5"), False)

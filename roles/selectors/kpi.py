@@ -205,6 +205,11 @@ class MemberScore:
     name: str
     value: Decimal | None
     above_average: bool | None
+    target: Decimal | None = None  # the member's own target for the month, when the director set one
+
+    @property
+    def on_target(self) -> bool | None:
+        return None if self.target is None or self.value is None else self.value >= self.target
 
 
 @dataclass
@@ -299,7 +304,7 @@ def scorecard_get(*, team: Team, start: date, end: date, on_time: tuple[int, int
                 "share": f"{min_share * 100:.0f}",
             }
         elif kpi.kind == KpiKind.MEMBER_VS_TEAM and kpi.metric and kpi.metric in member_metrics:
-            result = _member_vs_team(result, team=team, start=start, end=end)
+            result = _member_vs_team(result, team=team, start=start, end=end, targets=targets)
         elif kpi.kind == KpiKind.ON_TIME and on_time is not None:
             on_time_count, total = on_time
             result.value = Decimal(on_time_count) / total if total else None
@@ -320,7 +325,7 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def _member_vs_team(result: KpiResult, *, team: Team, start: date, end: date) -> KpiResult:
+def _member_vs_team(result: KpiResult, *, team: Team, start: date, end: date, targets: list[Target]) -> KpiResult:
     """K-CS-CONV: each member's ratio from their own summed parts, against the team's (all members' parts summed)."""
     metric = result.kpi.metric
     num, den = metric.numerator.code, metric.denominator.code
@@ -329,10 +334,16 @@ def _member_vs_team(result: KpiResult, *, team: Team, start: date, end: date) ->
     team_totals[den] = sum((f.get(den, Decimal(0)) for f in per_member.values()), Decimal(0))
     average = metric_value(metric, team_totals)
     result.value, result.display = average, metric_format(metric, average)
+    # A member target of the period's last month (a level such as 0.45 for this 客服).
+    month = end.replace(day=1)
+    own_targets = {t.member_id: t.value for t in targets if t.metric_id == metric.pk and t.member_id and t.month == month}
     for member_id, figures in sorted(per_member.items(), key=lambda item: names.get(item[0], "")):
         value = metric_value(metric, figures)
         above = None if value is None or average is None else value >= average
-        result.members.append(MemberScore(member_id=member_id, name=names.get(member_id, "?"), value=value, above_average=above))
+        own = own_targets.get(member_id)
+        result.members.append(
+            MemberScore(member_id=member_id, name=names.get(member_id, "?"), value=value, above_average=above, target=own)
+        )
     result.detail = _("Team average %(average)s") % {"average": result.display}
     return result
 

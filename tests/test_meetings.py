@@ -573,8 +573,11 @@ def test_the_api_refuses_edits_to_published_minutes_without_a_reason(api, team, 
     )
     assert response.status_code == 200
     assert response.json()["amendments"][0]["reason"] == "更正"
-    response = client.patch(f"/api/v1/meetings/{weekly.pk}/", {"title": "新标题"}, content_type="application/json")
+    response = client.patch(
+        f"/api/v1/meetings/{weekly.pk}/", {"title": "新标题"}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
+    assert "change them with an amendment" in str(response.json())
 
 
 def test_the_api_answers_403_to_a_staff_member_publishing_and_404_to_another_team(api, team, weekly, warehouse_member, outsider, frozen):

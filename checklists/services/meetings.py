@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from checklists.models import (
     ActionItem,
@@ -39,7 +40,7 @@ from opsteam.lib.clock import local_date, local_datetime
 from opsteam.lib.playbook import SyncReport, playbook_row_sync
 from opsteam.lib.text import NOTES_MAX, markdown_plain
 from roles.models import Member, Role, RoleCode, Team
-from roles.selectors import member_level, role_lead_get, workday_is
+from roles.selectors import Level, member_level, role_lead_get, workday_is
 
 TITLE_MAX = 200
 DECISION_MAX = 2000
@@ -50,7 +51,8 @@ ACTION_DUE_TIME = time(18, 0)
 # In this window before the start, each run of the job brings the generated agenda (sales, unfinished items,
 # escalations) up to date.
 PREP_LEAD = timedelta(minutes=30)
-PUBLISHED_LOCKED = _("These minutes are published: change them with an amendment, giving a reason.")
+# Lazy: a module constant is translated when it is shown, in the reader's language.
+PUBLISHED_LOCKED = gettext_lazy("These minutes are published: change them with an amendment, giving a reason.")
 
 # --- the playbook rows ----------------------------------------------------------------------------------------------
 
@@ -116,7 +118,7 @@ def meeting_can_publish(*, meeting: Meeting, member: Member) -> bool:
     """The chair, any role lead, the director (and an admin)."""
     if meeting.team_id != member.team_id:
         return False
-    return meeting.chair_id == member.pk or member_level(member=member) != "staff"
+    return meeting.chair_id == member.pk or member_level(member=member) != Level.STAFF
 
 
 def meeting_can_edit(*, meeting: Meeting, member: Member) -> bool:
@@ -246,7 +248,7 @@ def meeting_create(
     if len(title) > TITLE_MAX:
         raise ValidationError({"title": _("The title is too long: at most %(max)d characters.") % {"max": TITLE_MAX}})
     # Called on demand: waits for a lead's approval unless the caller is a lead or the director.
-    needs_ok = series.needs_approval and (created_by is None or member_level(member=created_by) == "staff")
+    needs_ok = series.needs_approval and (created_by is None or member_level(member=created_by) == Level.STAFF)
     meeting = Meeting(
         team_id=series.team_id,
         series=series,
@@ -358,7 +360,7 @@ def meeting_call(
         raise ValidationError({"series": _("This meeting series is not in your team.")})
     if not series.is_active:
         raise ValidationError({"series": _("This meeting series is switched off.")})
-    if series.cadence != Cadence.ON_DEMAND and member_level(member=member) == "staff":
+    if series.cadence != Cadence.ON_DEMAND and member_level(member=member) == Level.STAFF:
         raise PermissionDenied(_("Only a lead or the director can book this meeting; anyone can call a problem meeting."))
     if day < local_date(now) - timedelta(days=30) or day > local_date(now) + timedelta(days=366):
         raise ValidationError({"date": _("Choose a date within the next year.")})
@@ -370,7 +372,7 @@ def meeting_call(
 
 def meeting_approve(*, meeting: Meeting, member: Member, now: datetime) -> Meeting:
     """A lead or the director approves a called problem meeting (M-ISSUE)."""
-    if member_level(member=member) == "staff" or meeting.team_id != member.team_id:
+    if member_level(member=member) == Level.STAFF or meeting.team_id != member.team_id:
         raise PermissionDenied(_("Only a lead or the director can approve a meeting."))
     updated = Meeting.objects.filter(pk=meeting.pk, status=MeetingStatus.REQUESTED).update(
         status=MeetingStatus.DRAFT, approved_at=now, approved_by=member

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from checklists.models import AgendaItem, Attendance, Meeting, MeetingReminder, Notification, WeeklyReflection
 from checklists.services.meetings import meeting_publish, meetings_create_due
-from roles.models import Member, Team
+from checklists.services.playbook import playbook_load
+from opsteam.lib.clock import local_date
+from roles.models import CalendarOverride, Member, Team
 from tests.conftest import MONDAY
+from tests.factories import TeamFactory, member_with_role
+from tests.integration.processes import wait_for
+from tests.integration.test_beat_and_worker import BEAT_OPTIONS, WORKER_OPTIONS, _not_about_to_turn_midnight
 from tests.integration.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.integration
@@ -62,3 +70,30 @@ def test_the_database_keeps_one_attendance_per_member_and_one_meeting_per_series
         Attendance.objects.create(meeting=weekly, member=director)
     with pytest.raises(IntegrityError), transaction.atomic():
         Meeting.objects.create(team=team, series=weekly.series, title="x", date=weekly.date, starts_at=weekly.starts_at, created_at=MONDAY)
+
+
+MEETINGS_SUCCEEDED = re.compile(r"Task checklists\.meetings_for_team\[[^\]]+\] succeeded")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_runs_the_meetings_job_and_a_real_worker_creates_todays_meeting_once(start_celery):
+    _not_about_to_turn_midnight()
+    now = timezone.now()
+    team = TeamFactory(slug="meeting-shop")
+    playbook_load(team=team)
+    CalendarOverride.objects.create(team=team, date=local_date(now), is_workday=True, note="integration test")
+    member_with_role(team, "director", lead=True, username="boss-meet", display_name="张总监", is_director=True)
+    # Only this job, every 2 seconds instead of 5 minutes.
+    PeriodicTask.objects.exclude(name="create-meetings").update(enabled=False)
+    periodic = PeriodicTask.objects.get(name="create-meetings")
+    assert periodic.task == "checklists.meetings_due"
+    periodic.interval, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
+    periodic.save()
+
+    worker = start_celery("worker", *WORKER_OPTIONS)
+    beat = start_celery("beat", *BEAT_OPTIONS)
+    wait_for(lambda: len(MEETINGS_SUCCEEDED.findall(worker.output())) >= 3, timeout=60, what="three runs", processes=[worker, beat])
+
+    evening = Meeting.objects.filter(team=team, series__playbook_id="M-EVENING", date=local_date(now))
+    assert evening.count() == 1  # every working day (today is made one)
+    assert AgendaItem.objects.filter(meeting__in=evening).count() > 1

@@ -279,3 +279,14 @@ def test_a_lead_cannot_open_another_teams_duty(client, team, warehouse_lead, out
     foreign = task_create(team=outsider.team, title="x", due_at=now, source="adhoc", now=now, owner=outsider)
     client.force_login(warehouse_lead.user)
     assert client.get(f"/tasks/{foreign.pk}/").status_code == 404
+
+
+def test_the_today_page_shows_a_duty_due_in_the_coming_week_but_not_one_due_later(client, team, warehouse_member, warehouse_lead, frozen):
+    client.force_login(warehouse_lead.user)
+    for title, day in (("明天要交的补货表", "2026-11-24"), ("下个月的盘点", "2026-12-21")):
+        client.post("/tasks/", {"title": title, "owner": warehouse_member.pk, "due_date": day, "due_time": "16:00"})
+        client.get("/tasks/")  # the lead reads the confirmation, so it is not shown to the next login
+    client.force_login(warehouse_member.user)
+    page = client.get("/today/").content.decode()
+    assert "明天要交的补货表" in page
+    assert "下个月的盘点" not in page

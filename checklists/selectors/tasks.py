@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -20,6 +20,8 @@ from checklists.models import (
 from roles.models import Member
 from roles.selectors import member_role_links
 
+# How far ahead the today page lists open duties.
+TODAY_AHEAD_DAYS = 7
 TASK_RELATED = ("role", "owner", "assignee", "done_by", "created_by")
 
 
@@ -41,15 +43,20 @@ def task_list(
 
 
 def task_list_for_today(*, viewer: Member, member: Member, now: datetime) -> list[Task]:
-    """The duties shown on a member's today page: open ones due by the end of today (overdue included), and today's done."""
+    """The duties on a member's today page: open ones due within the coming week (overdue first), and today's done.
+
+    A week ahead, not only today: an action item from yesterday's meeting due tomorrow, or a campaign's
+    T-3 step, must be seen before the day it is due.
+    """
     from opsteam.lib.clock import local_date
 
     today = local_date(now)
+    horizon = today + timedelta(days=TODAY_AHEAD_DAYS)
     own_roles = {link.role_id for link in member_role_links(member=member)}
     rows = (
         Task.objects.visible_to(viewer)
         .filter(Q(assignee=member) | Q(owner=member) | Q(owner__isnull=True, role_id__in=own_roles))
-        .filter(Q(status=TaskStatus.OPEN, date__lte=today) | Q(status=TaskStatus.DONE, done_at__date__gte=today))
+        .filter(Q(status=TaskStatus.OPEN, date__lte=horizon) | Q(status=TaskStatus.DONE, done_at__date__gte=today))
         .select_related(*TASK_RELATED)
         .order_by("status", "due_at", "id")
     )

@@ -271,14 +271,15 @@ def test_a_redis_outage_loses_nothing_and_a_later_flush_sends_once(team, contact
 
     server = robot_server("feishu")
     make_robot(team, server)
-    working = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there: enqueueing fails at once
-    app.pool.force_close_all()
+    working = (app.conf.broker_url, app.conf.broker_write_url)
+    # Nothing listens on port 1: enqueueing fails at once. Producers use broker_write_url, once resolved.
+    app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
+    _broker_pools_reset(app)
     try:
         notify(contactable, n=9)  # commits (transactional test): the on-commit enqueue runs and fails
     finally:
-        app.conf.broker_url = working
-        app.pool.force_close_all()
+        app.conf.broker_url, app.conf.broker_write_url = working
+        _broker_pools_reset(app)  # later tests in this process must reach the real Redis again
 
     assert "Could not enqueue the delivery flush" in caplog.text
     assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}
@@ -287,6 +288,15 @@ def test_a_redis_outage_loses_nothing_and_a_later_flush_sends_once(team, contact
     assert deliveries_flush(now=MONDAY + timedelta(minutes=2)).sent == 0
     assert numbers_in(server) == Counter({9: 1})
     assert len(mail.outbox) == 1
+
+
+def _broker_pools_reset(app) -> None:
+    """Celery caches its connection and producer pools with the broker URL of first use: drop the references.
+
+    Not force_close_all(): kombu keeps the pools in a registry by URL and would hand back the closed one.
+    """
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db(transaction=True)

@@ -220,7 +220,8 @@ def _value_parse(raw) -> Decimal | None:
 @transaction.atomic
 def task_complete(*, task: Task, member: Member, now: datetime, note: str = "", value=None, ip: str | None = None) -> Task:
     """Mark a duty done. Idempotent: completing a done duty changes nothing. Done stops its escalation chain."""
-    task = Task.objects.select_for_update().select_related("team").get(pk=task.pk)
+    # of=("self",): lock the duty only; with the joined team row locked too, every completion in the team waited for this one.
+    task = Task.objects.select_for_update(of=("self",)).select_related("team").get(pk=task.pk)
     if not task_can_complete(task=task, member=member):
         raise PermissionDenied(_("You cannot close this duty: it belongs to someone else."))
     if task.status == TaskStatus.DONE:

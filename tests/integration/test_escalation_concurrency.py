@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -212,3 +213,69 @@ def test_a_problem_order_submitted_from_several_phones_at_once_is_logged_once_an
     assert all(outcome.startswith("refused: ") for outcome in outcomes if outcome != "logged")
     assert ProblemOrder.objects.count() == 1
     assert Task.objects.filter(source=TaskSource.PROBLEM_ORDER).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_one_click_link_clicked_on_several_devices_at_once_acknowledges_once(team):
+    from django.core.exceptions import ValidationError
+
+    from checklists.models import EscalationStatus
+    from checklists.services.escalation import ack_token_make, escalation_acknowledge_by_link
+
+    people = _late_day(team)
+    escalation_sweep(team=team, now=NOON)
+    message = Notification.objects.filter(recipient=people["lead"], escalations__level_order=2).distinct().get()
+    token = ack_token_make(notification=message)
+
+    def click(_index) -> str:
+        try:
+            _notification, count = escalation_acknowledge_by_link(token=token, now=NOON + timedelta(minutes=5))
+        except ValidationError as exc:
+            return "refused: " + " ".join(exc.messages)
+        return f"acknowledged {count}"
+
+    outcomes = run_at_once(click)
+
+    acknowledged = [outcome for outcome in outcomes if outcome.startswith("acknowledged")]
+    assert acknowledged == [f"acknowledged {message.escalations.count()}"]
+    assert len([outcome for outcome in outcomes if outcome.startswith("refused: ")]) == len(outcomes) - 1
+    assert set(message.escalations.values_list("status", flat=True)) == {EscalationStatus.ACKNOWLEDGED}
+
+
+# Checked by hand (2026-11-23): without the row lock on the plan in plan_advance, every lead saw the others'
+# duties still open (not yet committed) and nobody opened stage 3: the plan stayed at stage 2 for ever.
+@pytest.mark.django_db(transaction=True)
+def test_leads_finishing_a_plan_stage_at_once_open_the_next_stage_once(team, monkeypatch):
+    from checklists.models import Plan, Task, TaskEvent
+    from checklists.services import tasks as tasks_service
+    from checklists.services.tasks import plan_create, task_complete
+    from roles.models import Member
+
+    boss = member_with_role(team, "director", lead=True, username="boss", is_director=True)
+    leads = [member_with_role(team, code, lead=True, username=f"lead-{code}") for code in ("operations", "promotion", "design", "service")]
+    plan = plan_create(member=boss, title="春季上新方案", now=MONDAY)
+    task_complete(task=plan.tasks.get(), member=boss, now=MONDAY.replace(hour=9))
+    stage_two = {task.owner_id: task.pk for task in plan.tasks.filter(plan_stage=2)}
+    assert sorted(stage_two) == sorted(lead.pk for lead in leads)
+
+    def load(index: int):
+        lead = Member.objects.select_related("user", "team").get(pk=leads[index].pk)
+        return lead, Task.objects.get(pk=stage_two[lead.pk])
+
+    def complete(loaded) -> None:
+        lead, task = loaded
+        task_complete(task=task, member=lead, now=MONDAY.replace(hour=10))
+
+    real_advance = tasks_service.plan_advance
+
+    def advance_after_a_pause(**kwargs):
+        time.sleep(0.5)  # widen the window: every lead has closed their duty before any of them looks at the stage
+        return real_advance(**kwargs)
+
+    monkeypatch.setattr(tasks_service, "plan_advance", advance_after_a_pause)
+    run_at_once(complete, prepare=load, threads=len(leads))
+
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.stage == 3
+    assert list(plan.tasks.filter(plan_stage=3).values_list("owner_id", flat=True)) == [boss.pk]
+    assert TaskEvent.objects.filter(task__plan=plan, task__plan_stage=2, action="complete").count() == len(leads)

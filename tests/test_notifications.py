@@ -392,6 +392,17 @@ def test_a_long_digest_is_split_under_the_vendor_size_limit_without_dropping_any
         assert len(wecom_request(webhook_url="u", messages=chunk).payload["markdown"]["content"].encode()) <= 4096
 
 
+def test_one_message_over_the_vendor_limit_is_shortened_not_refused_forever():
+    long = RobotMessage(
+        title="提醒", text="\n".join(f"- [包装盒{n}](http://127.0.0.1:8000/today/#item-{n}) · 陈仓库" for n in range(80)), url="http://x/1"
+    )
+    (chunk,) = robot_message_chunks(kind="wecom", messages=[long])
+    payload = wecom_request(webhook_url="u", messages=chunk).payload
+    assert len(payload["markdown"]["content"].encode()) <= 4096
+    assert chunk[0].text.endswith("…")
+    assert "http://x/1" in payload["markdown"]["content"]
+
+
 # --- the API ----------------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -191,6 +191,12 @@ def robot_message_chunks(*, kind: str, messages: list[RobotMessage]) -> list[lis
     size = 0
     for message in messages:
         entry = len(_markdown_entry(message, mention=message.mobile or message.feishu_open_id).encode()) + 16
+        if entry > limit:
+            # One message alone over the vendor's limit would be refused on every retry: shorten its text
+            # (the full text stays in the app and the email, and the link leads there).
+            budget = max(0, len(message.text.encode()) - (entry - limit) - 8)
+            message = replace(message, text=message.text.encode()[:budget].decode(errors="ignore").rstrip() + " …")
+            entry = limit
         if current and size + entry > limit:
             chunks.append(current)
             current, size = [], 0

@@ -402,3 +402,10 @@ def test_a_member_target_is_set_against_that_members_own_figures(team, service_m
     card = scorecard_get(team=team, start=date(2026, 11, 1), end=date(2026, 11, 23))
     member = next(k for k in card.kpis if k.kpi.playbook_id == "K-CS-CONV").members[0]
     assert (member.target, member.on_target) == (Decimal("0.5"), False)
+
+
+def test_headers_with_their_unit_in_brackets_are_recognised(team):
+    _import(team, "日期,支付金额(元),访客数（人）,总停留时长(秒)\n2026-11-20,100,10,600\n")
+    assert _sales(team) == {date(2026, 11, 20): Decimal(100)}
+    assert MetricEntry.objects.get(metric__code="visitors").value == 10
+    assert MetricEntry.objects.get(metric__code="online_seconds").value == 600

@@ -250,6 +250,11 @@ def _date(raw) -> date | None:
     return date(int(match[1]), int(match[2]), int(match[3]))
 
 
+def _without_unit(header: str) -> str:
+    """支付金额(元), 支付金额（元） and 总停留时长 (秒) are 支付金额 and 总停留时长: exports add the unit to the header."""
+    return re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", header)
+
+
 def _cell_text(cell) -> str:
     return str(cell).strip().lstrip("\ufeff") if cell is not None else ""
 
@@ -278,7 +283,8 @@ def entries_import(*, team: Team, content: bytes, filename: str, actor: Member |
         raise ValidationError(_("No header row with a 日期 (date) column was found in the first 20 rows."))
     header = [_cell_text(c) for c in rows[header_index]]
     date_col = next(i for i, h in enumerate(header) if h in DATE_HEADERS)
-    columns = {i: by_header[h] for i, h in enumerate(header) if h in by_header and i != date_col}
+    columns = {i: by_header.get(h) or by_header.get(_without_unit(h)) for i, h in enumerate(header) if i != date_col}
+    columns = {i: metric for i, metric in columns.items() if metric is not None}
     result = ImportResult(ignored_columns=[h for i, h in enumerate(header) if h and i != date_col and i not in columns])
     if not columns:
         raise ValidationError(_("None of the columns is a known figure (for example 访客数, 浏览量, 支付金额, 支付买家数, 支付订单数)."))

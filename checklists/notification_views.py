@@ -82,6 +82,13 @@ def _director_only(request: HttpRequest) -> None:
 
 class RobotForm(forms.ModelForm):
     webhook_url = forms.URLField(label=gettext_lazy("Webhook URL"), max_length=500, assume_scheme="https")
+    rate_per_minute = forms.IntegerField(
+        label=gettext_lazy("Messages per minute"),
+        min_value=1,
+        max_value=100,
+        initial=20,
+        help_text=gettext_lazy("DingTalk and WeCom accept 20 a minute, Feishu 100. Above it the group gets digests."),
+    )
     secret = forms.CharField(
         label=gettext_lazy("Signing secret"),
         required=False,

@@ -157,6 +157,16 @@ def robot_edit(request: HttpRequest, robot_id: int) -> HttpResponse:
 
 @require_POST
 @member_required
+def robot_active(request: HttpRequest, robot_id: int) -> HttpResponse:
+    """Disable or enable a robot from the list (a disabled robot's waiting messages are not sent)."""
+    _director_only(request)
+    robot = robot_get(viewer=request.member, robot_id=robot_id)
+    robot_update(robot=robot, actor=request.member, is_active=request.POST.get("active") == "1")
+    return redirect("robots")
+
+
+@require_POST
+@member_required
 def robot_test(request: HttpRequest, robot_id: int) -> HttpResponse:
     _director_only(request)
     robot = robot_get(viewer=request.member, robot_id=robot_id)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("robots/", notification_views.robots, name="robots"),
     path("robots/<int:robot_id>/", notification_views.robot_edit, name="robot-edit"),
     path("robots/<int:robot_id>/test/", notification_views.robot_test, name="robot-test"),
+    path("robots/<int:robot_id>/active/", notification_views.robot_active, name="robot-active"),
     path("deliveries/<int:delivery_id>/retry/", notification_views.delivery_retry, name="delivery-retry"),
     # Duties, problem orders, campaigns, plans and escalations (issue 4)
     path("tasks/", task_views.tasks, name="tasks"),

@@ -634,3 +634,18 @@ def test_another_teams_delivery_cannot_be_retried(client, director, outsider):
     assert client.post(f"/deliveries/{delivery.pk}/retry/").status_code == 404
     delivery.refresh_from_db()
     assert delivery.status == "failed"
+
+
+def test_the_director_disables_a_robot_and_its_waiting_messages_are_not_sent(client, director, team, warehouse_member, robot_server):
+    server = robot_server("wecom")
+    robot = make_robot(team, server)
+    notify(warehouse_member)
+    client.force_login(director.user)
+    assert client.post(f"/robots/{robot.pk}/active/", {"active": "0"}).status_code == 302
+    robot.refresh_from_db()
+    assert not robot.is_active
+    assert deliveries_flush(now=MONDAY).skipped == 1
+    assert server.received == []
+    client.post(f"/robots/{robot.pk}/active/", {"active": "1"})
+    robot.refresh_from_db()
+    assert robot.is_active

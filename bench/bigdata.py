@@ -27,6 +27,7 @@ ITEMS = 20
 TABLE_ROWS = 3_000_000
 STEADY_MEMBERS = 50  # 50 x 20 = 1,000 items due at 10:00
 EARLY, LATE = time(10, 0), time(10, 30)
+BOARD_DUE = time(18, 0)  # outside the sweep's window
 
 _CHECKLISTS = """
 INSERT INTO checklists_checklist (team_id, template_id, role_id, member_id, assignee_id, date, name, batch, created_at)
@@ -78,7 +79,7 @@ def _days(org: Org, start: date, end: date) -> None:
     )
 
 
-def _fill(cursor, *, org: Org, start: date, end: date, mixed: bool, early_below: int) -> None:
+def _fill(cursor, *, org: Org, start: date, end: date, mixed: bool, early_below: int, late: time = LATE) -> None:
     cursor.execute(_CHECKLISTS, {"team": org.team_ids[0], "start": start, "end": end})
     cursor.execute(
         _ITEMS,
@@ -89,7 +90,7 @@ def _fill(cursor, *, org: Org, start: date, end: date, mixed: bool, early_below:
             "mixed": mixed,
             "early_below": early_below,
             "early": EARLY,
-            "late": LATE,
+            "late": late,
             "tz": settings.TIME_ZONE,
         },
     )
@@ -123,8 +124,9 @@ def big_create(*, today: date) -> Big:
                 end=today - timedelta(days=BOARD_DAYS),
                 mixed=True,
                 early_below=0,
+                late=BOARD_DUE,
             )
-            _fill(cursor, org=board, start=today - timedelta(days=BOARD_DAYS - 1), end=today, mixed=True, early_below=0)
+            _fill(cursor, org=board, start=today - timedelta(days=BOARD_DAYS - 1), end=today, mixed=True, early_below=0, late=BOARD_DUE)
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
         for _name, definition in indexes:

@@ -76,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     os.environ.update(
-        {k: v for k, v in stack.environment().items() if k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL")}
+        {
+            k: v
+            for k, v in stack.environment().items()
+            if k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_CONN_MAX_AGE")
+        }
     )
     stack.database_recreate()
     stack.redis_client().flushdb()

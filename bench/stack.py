@@ -84,6 +84,8 @@ def environment() -> dict[str, str]:
         "CELERY_BROKER_URL": REDIS_URL,
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(BASE_DIR),
+        # Persistent connections, as README's Performance section recommends for production (web and worker).
+        "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
     }
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     return env

@@ -75,7 +75,10 @@ def database_from_url(name: str, default: str) -> dict:
 
     raw = env_url(name, default, schemes={"sqlite", "postgres", "postgresql", "pgsql"})
     try:
-        config = dj_database_url.parse(raw, conn_max_age=0)
+        # DATABASE_CONN_MAX_AGE > 0 keeps connections open between requests and tasks: a new PostgreSQL
+        # connection costs more than a whole tick (issue 8), e.g. one per task in the morning run's 500 tasks.
+        max_age = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+        config = dj_database_url.parse(raw, conn_max_age=max_age, conn_health_checks=max_age > 0)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a database URL: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":

@@ -1,0 +1,57 @@
+"""Issue 8 in `make test`: the escalation sweep reads open items through the partial index, on PostgreSQL's own plan."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from checklists.models import ChecklistItem
+from checklists.services.escalation import escalation_sweep
+from checklists.services.generation import run_generate_due
+from tests.conftest import MONDAY
+
+pytestmark = pytest.mark.integration
+
+INDEX = "checklists_item_open_due"
+DONE_ROWS = 50_000
+
+
+def _history_add(rows: int) -> None:
+    """Old closed items beside today's open ones, as after months of use: the index covers only the open ones."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO checklists_checklistitem (checklist_id, template_item_id, parent_id, is_group, playbook_id, "order", text, kind,
+                target, unit, note_required, due_at, status, value, text_value, note, photo, done_at, done_by_id, updated_at)
+            SELECT c.id, NULL, NULL, false, '', 0, 'old', 'check', NULL, '', false, %(due)s - n * interval '1 minute', 'done', NULL, '',
+                '', '', %(due)s - n * interval '1 minute', NULL, %(due)s
+            FROM generate_series(1, %(rows)s) AS n, (SELECT min(id) AS id FROM checklists_checklist) AS c
+            """,
+            {"rows": rows, "due": MONDAY.replace(day=1)},
+        )
+        cursor.execute("ANALYZE checklists_checklistitem")
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_sweep_finds_late_items_through_the_partial_index_of_open_items(team, warehouse_member, director):
+    run_generate_due(team=team, now=MONDAY)
+    _history_add(DONE_ROWS)
+    assert ChecklistItem.objects.count() > DONE_ROWS
+    with CaptureQueriesContext(connection) as queries:
+        result = escalation_sweep(team=team, now=MONDAY.replace(hour=11))
+    assert result.raised > 0
+    candidates = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "checklists_checklistitem"' in q["sql"] and '"due_at" <=' in q["sql"]
+    ]
+    assert candidates, "the sweep ran no query for late items"
+    for sql in candidates:
+        plan = _plan(sql)
+        assert INDEX in plan, f"the sweep's query does not use {INDEX}:\n{sql}\n{plan}"

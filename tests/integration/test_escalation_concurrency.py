@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections import Counter
@@ -10,17 +9,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from checklists.models import Delivery, Escalation, Notification, TaskSource
 from checklists.services.escalation import escalation_sweep
 from checklists.services.generation import run_generate_for_date
-from checklists.services.playbook import playbook_load
 from checklists.services.tasks import task_create
-from opsteam.lib.clock import local_date
-from roles.models import CalendarOverride, Role, Team
+from roles.models import Role, Team
 from tests.conftest import MONDAY
-from tests.factories import TeamFactory, member_with_role
+from tests.factories import member_with_role
 from tests.integration.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.integration
@@ -134,57 +130,6 @@ def test_the_database_refuses_a_second_escalation_for_the_same_duty_and_level(te
         )
 
     assert refused.value.__cause__.diag.constraint_name == "checklists_escalation_once_per_task_level"
-
-
-# --- a real beat and worker ------------------------------------------------------------------------
-
-ESCALATION_SUCCEEDED = re.compile(r"Task checklists\.escalate_team\[[^\]]+\] succeeded")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_beat_schedules_the_sweep_and_a_real_worker_escalates_once_per_level(start_celery):
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    from tests.integration.processes import wait_for
-    from tests.integration.test_beat_and_worker import BEAT_OPTIONS, WORKER_OPTIONS, _not_about_to_turn_midnight
-
-    _not_about_to_turn_midnight(margin=120)
-    now = timezone.now()
-    team = TeamFactory(slug="beat-escalation")
-    playbook_load(team=team)
-    member = member_with_role(team, "warehouse", username="wh-esc")
-    lead = member_with_role(team, "warehouse", lead=True, username="wh-esc-lead")
-    CalendarOverride.objects.create(team=team, date=local_date(now), is_workday=True, note="integration test")
-    # Due 31 minutes ago: the owner's reminder (-30 min) and the lead (+30 min) are due, the director (+2 h) is not.
-    task = task_create(
-        team=team, title="盘点", due_at=now - timedelta(minutes=31), source=TaskSource.ADHOC, now=now - timedelta(hours=1), owner=member
-    )
-
-    periodic = PeriodicTask.objects.get(name="escalate")
-    assert periodic.task == "checklists.escalate_due"
-    periodic.interval, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
-    periodic.save()
-
-    worker = start_celery("worker", *WORKER_OPTIONS)
-    beat = start_celery("beat", *BEAT_OPTIONS)
-
-    wait_for(
-        lambda: Escalation.objects.filter(task=task, notified_at__isnull=False).count() == 2,
-        timeout=60,
-        what="two escalation levels notified by the worker",
-        processes=[worker, beat],
-    )
-    # Let beat fire three more times: later sweeps find both levels raised and notify nobody again.
-    runs = len(ESCALATION_SUCCEEDED.findall(worker.output()))
-    wait_for(
-        lambda: len(ESCALATION_SUCCEEDED.findall(worker.output())) >= runs + 3,
-        timeout=30,
-        what="three more sweeps in the worker log",
-        processes=[worker, beat],
-    )
-
-    assert sorted(Escalation.objects.filter(task=task).values_list("level_order", "recipient_id")) == [(1, member.pk), (2, lead.pk)]
-    assert sorted(Notification.objects.filter(team=team).values_list("recipient_id", flat=True)) == sorted([member.pk, lead.pk])
 
 
 # --- duties at once ----------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
+import time_machine
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
 from checklists.models import ChecklistItem, Escalation, Meeting, Notification, Robot
 from checklists.models.tasks import CampaignTemplate
@@ -60,7 +63,7 @@ def world_build() -> World:
     robot = Robot.objects.create(team=team, kind="feishu", name="仓库群", webhook_url="http://127.0.0.1:9/hook", rate_per_minute=20)
     notification_create(team=team, recipient=staff, kind="reminder", title="提醒#1", body="x", url="/today/", not_before=MONDAY, now=MONDAY)
     delivery = robot.deliveries.order_by("id").first() if hasattr(robot, "deliveries") else None
-    task = task_create(team=team, title="补货表", due_at=MONDAY + timedelta(hours=8), source="manual", now=MONDAY, owner=staff)
+    task = task_create(team=team, title="补货表", due_at=MONDAY + timedelta(hours=8), source="recurring", now=MONDAY, owner=staff)
     problem = problem_order_log(member=admin, order_no="3021123456789", kind="refund", now=MONDAY)
     template = CampaignTemplate.objects.filter(team=team).first()
     campaign = campaign_create(member=director, template=template, name="双十二", day=MONDAY.date(), now=MONDAY) if template else None
@@ -94,3 +97,19 @@ def world_build() -> World:
         "other_member": outsider.pk,
     }
     return world
+
+
+WORLD_NOW = MONDAY + timedelta(hours=10)  # 18:00: the morning's items are late and escalated
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The world, built once per module with the clock at WORLD_NOW; each test's changes roll back (use `db`)."""
+    traveller = time_machine.travel(WORLD_NOW, tick=False)
+    traveller.start()
+    with django_db_blocker.unblock():
+        built = world_build()
+    yield built
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)  # the next modules start from an empty database
+    traveller.stop()

@@ -12,20 +12,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
 from checklists.models import Task
 from roles.models import Member, MemberRole
-from tests.conftest import MONDAY
-from tests.permissions_world import ROLES, world_build
+from tests.permissions_world import ROLES, WORLD_NOW, world  # noqa: F401 - world is a fixture
 
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
 ROW = re.compile(r"^\| `(GET|POST|PATCH|PUT|DELETE) ([^`]+)` \|(.+)$")
-NOW = MONDAY + timedelta(hours=10)
+NOW = WORLD_NOW
 
 
 def table_rows() -> list[tuple[str, str, dict[str, str]]]:
@@ -44,18 +41,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    traveller = time_machine.travel(NOW, tick=False)
-    traveller.start()
-    with django_db_blocker.unblock():
-        built = world_build()
-    yield built
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)  # the next modules start from an empty database
-    traveller.stop()
-
-
 def outcome(response, *, api: bool, anonymous: bool) -> str:
     code = response.status_code
     if 300 <= code < 400 and "/accounts/login/" in response.get("Location", ""):
@@ -70,7 +55,7 @@ def outcome(response, *, api: bool, anonymous: bool) -> str:
 
 
 @pytest.mark.parametrize(("method", "path", "role", "expected"), CASES)
-def test_the_permission_table(world, db, method, path, role, expected):
+def test_the_permission_table(world, db, method, path, role, expected):  # noqa: F811 - the world fixture
     url = path.format(**world.ids)
     api = url.startswith("/api/")
     client = APIClient() if api else Client()
@@ -125,7 +110,7 @@ def test_every_row_of_the_table_is_a_real_url():
 # --- losing a role, foreign keys in bodies ------------------------------------------------------------------------
 
 
-def test_a_lead_whose_lead_flag_is_removed_loses_the_board_on_the_next_request(world, db):
+def test_a_lead_whose_lead_flag_is_removed_loses_the_board_on_the_next_request(world, db):  # noqa: F811 - the world fixture
     lead = world.people["lead"]
     client = Client()
     client.force_login(lead.user)
@@ -136,7 +121,7 @@ def test_a_lead_whose_lead_flag_is_removed_loses_the_board_on_the_next_request(w
     assert client.get(f"/today/?member={world.ids['staff_member']}").status_code == 404
 
 
-def test_a_deactivated_member_loses_everything_on_the_next_request(world, db):
+def test_a_deactivated_member_loses_everything_on_the_next_request(world, db):  # noqa: F811 - the world fixture
     staff = world.people["staff"]
     client = Client()
     client.force_login(staff.user)
@@ -149,7 +134,7 @@ def test_a_deactivated_member_loses_everything_on_the_next_request(world, db):
     assert api.get("/api/v1/checklists/").status_code == 403
 
 
-def test_a_foreign_key_to_another_team_is_refused_when_assigning_a_duty(world, db):
+def test_a_foreign_key_to_another_team_is_refused_when_assigning_a_duty(world, db):  # noqa: F811 - the world fixture
     api = APIClient()
     api.force_login(world.people["director"].user)
     before = Task.objects.count()
@@ -166,7 +151,7 @@ def test_a_foreign_key_to_another_team_is_refused_when_assigning_a_duty(world, d
     assert Task.objects.count() == before
 
 
-def test_a_foreign_key_to_another_team_is_refused_when_listing_a_members_day(world, db):
+def test_a_foreign_key_to_another_team_is_refused_when_listing_a_members_day(world, db):  # noqa: F811 - the world fixture
     api = APIClient()
     api.force_login(world.people["director"].user)
     response = api.get(f"/api/v1/checklists/?date=2026-11-23&member={world.ids['other_member']}")

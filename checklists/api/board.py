@@ -175,7 +175,11 @@ def scorecard(request):
 
 
 @extend_schema(
-    methods=["GET"], parameters=[RangeQuerySerializer], responses={200: OpenApiTypes.OBJECT}, description="The shop's figures per day."
+    methods=["GET"],
+    parameters=[RangeQuerySerializer],
+    # A list of {date, figures} (schemathesis found the schema said one object).
+    responses={200: {"type": "array", "items": {"type": "object"}}},
+    description="The shop's figures per day.",
 )
 @extend_schema(methods=["POST"], request=EntryInputSerializer, responses={200: OpenApiTypes.OBJECT})
 @api_view(["GET", "POST"])

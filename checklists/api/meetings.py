@@ -77,7 +77,7 @@ class AmendmentSerializer(serializers.ModelSerializer):
 class MeetingSerializer(serializers.ModelSerializer):
     series_id = serializers.CharField(source="series.playbook_id", read_only=True)
     series_name = serializers.CharField(source="series.name", read_only=True)
-    chair_name = serializers.CharField(source="chair.display_name", read_only=True, default=None)
+    chair_name = serializers.CharField(source="chair.display_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Meeting

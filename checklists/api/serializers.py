@@ -10,7 +10,7 @@ from checklists.models import Checklist, ChecklistItem, ItemStatus
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
     is_late = serializers.BooleanField(read_only=True)
-    done_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    done_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)  # null until ticked (the schema says so)
     photo_url = serializers.SerializerMethodField()
 
     class Meta:

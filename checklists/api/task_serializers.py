@@ -10,8 +10,8 @@ from checklists.models import Campaign, Escalation, EscalationStatus, Plan, Prob
 
 class TaskSerializer(serializers.ModelSerializer):
     role = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
-    assignee_name = serializers.CharField(source="assignee.display_name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None, allow_null=True)
+    assignee_name = serializers.CharField(source="assignee.display_name", read_only=True, default=None, allow_null=True)
     is_late = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -49,7 +49,7 @@ class TaskCompleteSerializer(serializers.Serializer):
 class EscalationSerializer(serializers.ModelSerializer):
     subject = serializers.SerializerMethodField()
     recipient_name = serializers.CharField(source="recipient.display_name", read_only=True, default=None)
-    acknowledged_by_name = serializers.CharField(source="acknowledged_by.display_name", read_only=True, default=None)
+    acknowledged_by_name = serializers.CharField(source="acknowledged_by.display_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Escalation

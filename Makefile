@@ -20,6 +20,7 @@ run: install
 	$(BIN)/python manage.py load_playbook
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py load_demo_duties
+	$(BIN)/python manage.py load_demo_history
 	$(BIN)/python manage.py run_jobs --job generate_checklists --job generate_duties --job escalate --job create_meetings
 	@echo ""
 	@echo "OpsTeam is starting on http://127.0.0.1:$${OPSTEAM_PORT:-8000}/  (Ctrl-C stops web, worker and beat)"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from checklists.selectors.board import TREND_DAYS, Board, board_get, board_items, board_roles, board_scope, board_trends
+from checklists.selectors.board import BOARD_LIMIT, TREND_DAYS, Board, board_get, board_items, board_roles, board_scope, board_trends
 from checklists.selectors.board_export import board_workbook
 from opsteam.lib.clock import local_date
 from roles.access import member_required
@@ -67,6 +67,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
             "trend_days": TREND_DAYS,
+            "board_limit": BOARD_LIMIT,
             "can_enter": member_can_enter_figures(member=request.member),
             "can_set_targets": member_can_set_targets(member=request.member),
         },

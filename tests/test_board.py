@@ -390,3 +390,20 @@ def test_the_kpi_page_of_service_conversion_lists_each_member_against_the_averag
     html = client.get("/board/kpi/", {"metric": "cs_conversion", "start": "2026-11-01", "end": "2026-11-23"}).content.decode()
     assert "郑客服" in html
     assert "40.00%" in html
+
+
+def test_the_demo_gets_a_month_of_figures_and_ticked_history_and_a_second_run_adds_nothing(db, frozen):
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo_history", stdout=io.StringIO())
+    team = Team.objects.get(slug="demo")
+    days = set(Checklist.objects.filter(team=team).values_list("date", flat=True))
+    assert len(days) >= 15
+    recent = ChecklistItem.objects.filter(checklist__team=team, checklist__date__gte=DAY - timedelta(days=3), is_group=False)
+    assert not recent.filter(status=ItemStatus.OPEN).exists()  # nothing for the escalation sweep to chase
+    assert MetricEntry.objects.filter(team=team, member__isnull=True).values("date").distinct().count() == 30
+    before = (ChecklistItem.objects.count(), MetricEntry.objects.count())
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo_history", stdout=io.StringIO())
+    assert (ChecklistItem.objects.count(), MetricEntry.objects.count()) == before

@@ -170,15 +170,15 @@ def completion_by_role_and_person(*, scope: BoardScope, day: date, now: datetime
 
 
 def open_escalations(*, scope: BoardScope) -> list[Escalation]:
-    """Escalations not yet resolved, newest first, with who was told and who acknowledged (one query)."""
+    """Escalations not yet resolved, unacknowledged first, with who was told and who acknowledged (one query)."""
     rows = Escalation.objects.visible_to(scope.viewer).exclude(status=EscalationStatus.RESOLVED)
     roles = scope.role_filter()
     if roles is not None:
         rows = rows.filter(role_id__in=roles)
+    # Not yet acknowledged first: those are the ones nobody has picked up.
+    order = (F("acknowledged_at").asc(nulls_first=True), "-raised_at", "-id")
     return list(
-        rows.select_related("item__checklist__member", "task", "recipient", "acknowledged_by", "role").order_by("-raised_at", "-id")[
-            :BOARD_LIMIT
-        ]
+        rows.select_related("item__checklist__member", "task", "recipient", "acknowledged_by", "role").order_by(*order)[:BOARD_LIMIT]
     )
 
 

@@ -178,7 +178,9 @@ def kpi_detail(request: HttpRequest) -> HttpResponse:
 @member_required
 def week(request: HttpRequest) -> HttpResponse:
     board_scope(viewer=request.member)
-    day = _date_param(request)
+    # By default up to yesterday, the last whole day: on a Monday that compares last week with the two before
+    # (the weekly meeting's question), not this Monday's first hours with two Mondays.
+    day = _date_param(request, default=local_date(timezone.now()) - timedelta(days=1))
     return render(request, "board/week.html", {"view": week_view(team=request.member.team, day=day), "day": day})
 
 

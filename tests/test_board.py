@@ -407,3 +407,9 @@ def test_the_demo_gets_a_month_of_figures_and_ticked_history_and_a_second_run_ad
     call_command("load_demo", stdout=io.StringIO())
     call_command("load_demo_history", stdout=io.StringIO())
     assert (ChecklistItem.objects.count(), MetricEntry.objects.count()) == before
+
+
+def test_the_week_view_defaults_to_the_weeks_up_to_yesterday(client, team, director, frozen):
+    _login(client, director)
+    html = client.get("/board/week/").content.decode()
+    assert "2026-11-16 – 11-22" in html  # on Monday 2026-11-23: last week, Monday to Sunday

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from checklists import meeting_views, notification_views, task_views, views
+from checklists import audit_views, meeting_views, notification_views, task_views, views
 
 urlpatterns = [
     path("today/", views.today, name="today"),
@@ -44,4 +44,6 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/publish/", meeting_views.meeting_publish_view, name="meeting-publish"),
     path("meetings/<int:meeting_id>/approve/", meeting_views.meeting_approve_view, name="meeting-approve"),
     path("reflection/", meeting_views.reflection, name="reflection"),
+    # Who changed what, when, from where (issue 7)
+    path("audit/", audit_views.audit, name="audit"),
 ]

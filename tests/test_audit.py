@@ -1,0 +1,81 @@
+"""The audit trail (issue 7): every tick, duty change, minutes amendment and acknowledgement, with who, when, where."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from checklists.models import ChecklistItem, Escalation
+from checklists.selectors.audit import PAGE_SIZE, audit_list
+from checklists.services.escalation import escalation_acknowledge_all_mine, escalation_sweep
+from checklists.services.tasks import task_complete, task_create
+from checklists.services.ticks import tick_record, tick_undo
+from tests.conftest import MONDAY
+
+
+@pytest.fixture
+def ticked(team, warehouse_member, warehouse_lead, service_member, generate, frozen):
+    generate()
+    wh = ChecklistItem.objects.filter(checklist__member=warehouse_member, is_group=False).order_by("id")
+    cs = ChecklistItem.objects.filter(checklist__member=service_member, is_group=False).order_by("id").first()
+    tick_record(item=wh[0], actor=warehouse_member, now=MONDAY, ip="198.51.100.1")
+    tick_record(item=wh[1], actor=warehouse_lead, now=MONDAY + timedelta(minutes=1), ip="198.51.100.2", note="替他打勾")
+    tick_record(item=cs, actor=service_member, now=MONDAY + timedelta(minutes=2), ip="198.51.100.3")
+    return wh, cs
+
+
+def test_a_lead_reads_who_ticked_what_when_and_from_where_for_their_role_only(ticked, warehouse_lead):
+    rows = audit_list(viewer=warehouse_lead).rows
+    assert [(r.kind, r.actor, r.ip) for r in rows] == [("tick", "冯仓库", "198.51.100.2"), ("tick", "陈仓库", "198.51.100.1")]
+    assert rows[0].on_behalf_of == "陈仓库"
+    assert rows[0].changes  # what changed, as the tick service recorded it
+
+
+def test_the_director_reads_the_whole_team(ticked, director):
+    assert {r.ip for r in audit_list(viewer=director).rows} == {"198.51.100.1", "198.51.100.2", "198.51.100.3"}
+
+
+def test_staff_and_another_team_cannot_read_it(ticked, warehouse_member, outsider):
+    for member in (warehouse_member, outsider):
+        client = Client()
+        client.force_login(member.user)
+        assert client.get("/audit/").status_code == 403
+
+
+def test_duties_and_a_bulk_acknowledge_are_in_the_trail(team, warehouse_member, warehouse_lead, director, frozen):
+    task = task_create(
+        team=team, title="补货表", due_at=MONDAY - timedelta(hours=3), source="recurring", now=MONDAY, owner=warehouse_member
+    )
+    escalation_sweep(team=team, now=MONDAY)
+    mine = Escalation.objects.filter(recipient=warehouse_member).count()
+    assert mine
+    escalation_acknowledge_all_mine(member=warehouse_member, now=MONDAY + timedelta(minutes=5))
+    task_complete(task=task, member=warehouse_member, now=MONDAY + timedelta(minutes=6), ip="198.51.100.9")
+    rows = audit_list(viewer=director).rows
+    assert ("duty", "198.51.100.9") in {(r.kind, r.ip) for r in rows}
+    assert sum(1 for r in rows if r.kind == "escalation" and r.actor == "陈仓库") == mine
+
+
+def test_the_page_pages_and_its_query_count_does_not_grow_with_the_rows(
+    team, warehouse_member, director, generate, frozen, django_assert_max_num_queries
+):
+    generate()
+    items = list(ChecklistItem.objects.filter(checklist__member=warehouse_member, is_group=False))
+    for n in range(PAGE_SIZE + 5):
+        item = items[n % len(items)]
+        tick_record(item=item, actor=warehouse_member, now=MONDAY + timedelta(seconds=2 * n), ip="198.51.100.1")
+        item.refresh_from_db()
+        tick_undo(item=item, actor=warehouse_member, now=MONDAY + timedelta(seconds=2 * n + 1))
+    client = Client()
+    client.force_login(director.user)
+    with django_assert_max_num_queries(20):
+        first = client.get("/audit/")
+    assert first.status_code == 200
+    assert first.context["audit"].has_next
+    second = client.get("/audit/?page=2")
+    assert second.context["audit"].total == 2 * (PAGE_SIZE + 5)  # a tick and an untick each
+    assert len(second.context["audit"].rows) == PAGE_SIZE
+    assert second.context["audit"].rows[-1].at < first.context["audit"].rows[-1].at
+    assert client.get("/audit/?page=abc").status_code == 200

@@ -358,7 +358,7 @@ def crowd(team: Team, n: int, day: date, prefix: str) -> None:
     )
 
 
-BOARD_QUERIES = 9  # completion, escalations, duties, problem orders, metrics, KPIs, figures, targets, member figures
+BOARD_QUERIES = 8  # completion, escalations, duties, problem orders; metrics, KPIs, figures, targets
 
 
 def test_the_board_costs_the_same_queries_for_5_and_500_members(team, director, django_assert_num_queries):

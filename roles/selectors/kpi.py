@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from opsteam.lib.playbook import playbook_read
@@ -35,20 +34,32 @@ def figures_by_day(*, team: Team, start: date, end: date) -> dict[date, Figures]
     return dict(result)
 
 
-def figures_by_member(*, team: Team, start: date, end: date) -> tuple[dict[int, Figures], dict[int, str]]:
-    """Each member's figures (e.g. a 客服's 询单人数) summed over the period, and their names (one query)."""
+@dataclass
+class PeriodFigures:
+    """A period's recorded figures: the shop's per day, and each member's summed, with the members' names."""
+
+    by_day: dict[date, Figures]
+    by_member: dict[int, Figures]
+    names: dict[int, str]
+
+
+def figures_of_period(*, team: Team, start: date, end: date) -> PeriodFigures:
+    """The shop's and the members' figures of a period in one query (the scorecard's; the board counts its queries)."""
     rows = (
-        MetricEntry.objects.filter(team=team, member__isnull=False, date__range=(start, end))
-        .values("member_id", "member__display_name", "metric__code")
-        .annotate(total=Sum("value"))
-        .order_by()
+        MetricEntry.objects.filter(team=team, date__range=(start, end))
+        .values_list("date", "member_id", "member__display_name", "metric__code", "value")
+        .order_by("date")
     )
-    result: dict[int, Figures] = defaultdict(dict)
+    by_day: dict[date, Figures] = defaultdict(dict)
+    by_member: dict[int, Figures] = defaultdict(dict)
     names: dict[int, str] = {}
-    for row in rows:
-        result[row["member_id"]][row["metric__code"]] = row["total"]
-        names[row["member_id"]] = row["member__display_name"]
-    return dict(result), names
+    for day, member_id, name, code, value in rows:
+        if member_id is None:
+            by_day[day][code] = value
+        else:
+            by_member[member_id][code] = by_member[member_id].get(code, Decimal(0)) + value
+            names[member_id] = name
+    return PeriodFigures(by_day=dict(by_day), by_member=dict(by_member), names=names)
 
 
 def totals_over(days: dict[date, Figures], *, metrics: list[Metric]) -> Figures:
@@ -262,7 +273,7 @@ def _rows(metrics: list[Metric], totals: Figures, targets: list[Target], *, star
 
 
 def scorecard_get(*, team: Team, start: date, end: date, on_time: tuple[int, int] | None = None) -> Scorecard:
-    """Every metric and every §5 target over a period, in five queries (four without a member-compared KPI).
+    """Every metric and every §5 target over a period, in four queries (metrics, KPIs, figures, targets).
 
     `on_time` is K-24H's (closed on time, closed or due) from the problem orders, which live in checklists.
     """
@@ -271,7 +282,8 @@ def scorecard_get(*, team: Team, start: date, end: date, on_time: tuple[int, int
     by_id = {m.pk: m for m in metrics}
     for kpi in kpis:  # the metrics already read, with their parts: no query per KPI
         kpi.metric = by_id.get(kpi.metric_id)
-    by_day = figures_by_day(team=team, start=start, end=end)
+    period = figures_of_period(team=team, start=start, end=end)
+    by_day = period.by_day
     targets = targets_in(team=team, start=start, end=end)
     totals = totals_over(by_day, metrics=metrics)
     rows = _rows(metrics, totals, targets, start=start, end=end, kpis=kpis)
@@ -304,7 +316,7 @@ def scorecard_get(*, team: Team, start: date, end: date, on_time: tuple[int, int
                 "share": f"{min_share * 100:.0f}",
             }
         elif kpi.kind == KpiKind.MEMBER_VS_TEAM and kpi.metric and kpi.metric in member_metrics:
-            result = _member_vs_team(result, team=team, start=start, end=end, targets=targets)
+            result = _member_vs_team(result, period=period, end=end, targets=targets)
         elif kpi.kind == KpiKind.ON_TIME and on_time is not None:
             on_time_count, total = on_time
             result.value = Decimal(on_time_count) / total if total else None
@@ -325,11 +337,11 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def _member_vs_team(result: KpiResult, *, team: Team, start: date, end: date, targets: list[Target]) -> KpiResult:
+def _member_vs_team(result: KpiResult, *, period: PeriodFigures, end: date, targets: list[Target]) -> KpiResult:
     """K-CS-CONV: each member's ratio from their own summed parts, against the team's (all members' parts summed)."""
     metric = result.kpi.metric
     num, den = metric.numerator.code, metric.denominator.code
-    per_member, names = figures_by_member(team=team, start=start, end=end)
+    per_member, names = period.by_member, period.names
     team_totals = {num: sum((f.get(num, Decimal(0)) for f in per_member.values()), Decimal(0))}
     team_totals[den] = sum((f.get(den, Decimal(0)) for f in per_member.values()), Decimal(0))
     average = metric_value(metric, team_totals)

@@ -323,7 +323,11 @@ def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalat
     urgent = any(e.level.urgent for e in escalations)
     language = settings.LANGUAGE_CODE
     with override(language):
-        title, body = _message(notify=first.notify, lines=lines, repeat=repeat, before_due=before_due)
+        # A lead level that went past the lead (no lead, or the lead's own work) reads as the director's.
+        notify = first.notify
+        if notify == NotifyWhom.LEAD and recipient.is_director and ctx.leads.get(first.role_id) != recipient.pk:
+            notify = NotifyWhom.DIRECTOR
+        title, body = _message(notify=notify, lines=lines, repeat=repeat, before_due=before_due)
     policy = first.level.policy
     notification = notification_create(
         team=ctx.team,

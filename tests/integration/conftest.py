@@ -150,6 +150,8 @@ def start_celery(request: pytest.FixtureRequest, transactional_db, integration_s
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    # An earlier test's beat may have sent a task its worker never took: it must not run in this test.
+    redis_flush(integration_services.broker_url)
     started: list[CeleryProcess] = []
 
     def start(command_name: str, *args: str) -> CeleryProcess:
@@ -162,7 +164,8 @@ def start_celery(request: pytest.FixtureRequest, transactional_db, integration_s
 
     yield start
 
-    for celery_process in started:
+    # Beat first (started last), so it sends nothing after the worker is gone.
+    for celery_process in reversed(started):
         celery_process.stop()
     reports = request.node.stash.get(phase_report_key, {})
     if any(report.failed for report in reports.values()):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Prefetch
 
@@ -60,6 +61,10 @@ def run_generate_for_date(*, team: Team, day: date, now: datetime) -> Generation
     result.templates = [t.playbook_id or t.name for t in templates]
     if not templates:
         return result
+    batch = uuid.uuid4()
+    if set_based:
+        _generate_set_based(team=team, day=day, now=now, batch=batch, templates=templates, result=result)
+        return result
     by_role: dict[int, list[ChecklistTemplate]] = {}
     for template in templates:
         by_role.setdefault(template.role_id, []).append(template)
@@ -70,11 +75,6 @@ def run_generate_for_date(*, team: Team, day: date, now: datetime) -> Generation
         .order_by("member_id", "role_id")
     )
     covers = cover_map_for_date(team=team, day=day)
-
-    batch = uuid.uuid4()
-    if set_based:
-        _generate_set_based(team=team, day=day, now=now, batch=batch, links=list(links), covers=covers, by_role=by_role, result=result)
-        return result
     rows = [
         Checklist(
             team=team,
@@ -99,34 +99,40 @@ def run_generate_for_date(*, team: Team, day: date, now: datetime) -> Generation
     return result
 
 
-# PostgreSQL: three statements whatever the team's size (issue 8: the morning run of 10,000 members must
-# cost little more than COPYing the rows). The lists go in with one INSERT ... ON CONFLICT DO NOTHING in the
-# same (member, role, template) order as the ORM path, and RETURNING names exactly the lists this run
-# inserted; the items are copied from the template items in the database, for those lists only.
-_CHECKLISTS_INSERT = """
-INSERT INTO checklists_checklist (team_id, template_id, role_id, member_id, assignee_id, date, name, batch, created_at)
-SELECT %(team)s, r.template_id, r.role_id, r.member_id, r.assignee_id, %(day)s, r.name, %(batch)s, %(now)s
-FROM unnest(%(template_ids)s::bigint[], %(role_ids)s::bigint[], %(member_ids)s::bigint[], %(assignee_ids)s::bigint[],
-            %(names)s::text[]) WITH ORDINALITY AS r(template_id, role_id, member_id, assignee_id, name, n)
-ORDER BY r.n
-ON CONFLICT DO NOTHING
-RETURNING id
-"""
-# Groups and top items first, then the sub-items under the rows just inserted (a sub-item without its own
-# due time takes its group's). An item is a group when it has an active sub-item, as in the ORM path.
-_ITEMS_INSERT = """
-WITH top AS (
+# PostgreSQL: one statement whatever the team's size (issue 8: the morning run of 10,000 members must cost
+# little more than COPYing the rows). It reads the active members' roles and today's covers as the ORM path
+# does (cover_map_for_date: the latest cover wins), inserts the lists with ON CONFLICT DO NOTHING in the same
+# (member, role, template) order as the ORM path, and adds items only to the lists RETURNING names: the ones
+# this run inserted. Groups and top items first, then the sub-items under the rows just inserted (a sub-item
+# without its own due time takes its group's); an item is a group when it has an active sub-item.
+_GENERATE = """
+WITH covers AS (
+    SELECT DISTINCT ON (absent_id) absent_id, cover_id FROM roles_cover
+    WHERE team_id = %(team)s AND start_date <= %(day)s AND end_date >= %(day)s
+    ORDER BY absent_id, start_date DESC, id DESC
+), new AS (
+    INSERT INTO checklists_checklist (team_id, template_id, role_id, member_id, assignee_id, date, name, batch, created_at)
+    SELECT %(team)s, t.id, t.role_id, mr.member_id, COALESCE(cv.cover_id, mr.member_id), %(day)s, t.name, %(batch)s, %(now)s
+    FROM unnest(%(template_ids)s::bigint[]) WITH ORDINALITY AS due(template_id, n)
+    JOIN checklists_checklisttemplate t ON t.id = due.template_id
+    JOIN roles_memberrole mr ON mr.role_id = t.role_id
+    JOIN roles_member m ON m.id = mr.member_id AND m.team_id = %(team)s AND m.is_active
+    JOIN {users} u ON u.id = m.user_id AND u.is_active
+    LEFT JOIN covers cv ON cv.absent_id = mr.member_id
+    ORDER BY mr.member_id, mr.role_id, due.n
+    ON CONFLICT DO NOTHING
+    RETURNING id, template_id
+), top AS (
     INSERT INTO checklists_checklistitem (checklist_id, template_item_id, parent_id, is_group, playbook_id, "order", text, kind,
         target, unit, note_required, due_at, status, value, text_value, note, photo, done_at, done_by_id, updated_at)
-    SELECT c.id, ti.id, NULL,
+    SELECT new.id, ti.id, NULL,
         EXISTS (SELECT 1 FROM checklists_templateitem sub WHERE sub.parent_id = ti.id AND sub.is_active),
         ti.playbook_id, ti."order", ti.text, ti.kind, ti.target, ti.unit, ti.note_required,
         (%(day)s::date + COALESCE(ti.due_at, t.due_at)) AT TIME ZONE %(tz)s, 'open', NULL, '', '', '', NULL, NULL, %(now)s
-    FROM checklists_checklist c
-    JOIN checklists_checklisttemplate t ON t.id = c.template_id
+    FROM new
+    JOIN checklists_checklisttemplate t ON t.id = new.template_id
     JOIN checklists_templateitem ti ON ti.template_id = t.id AND ti.is_active AND ti.parent_id IS NULL
-    WHERE c.id = ANY(%(checklist_ids)s::bigint[])
-    ORDER BY c.id, ti."order", ti.id
+    ORDER BY new.id, ti."order", ti.id
     RETURNING id, checklist_id, template_item_id, due_at
 ), sub AS (
     INSERT INTO checklists_checklistitem (checklist_id, template_item_id, parent_id, is_group, playbook_id, "order", text, kind,
@@ -138,43 +144,26 @@ WITH top AS (
     ORDER BY top.id, ch."order", ch.id
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM top) + (SELECT count(*) FROM sub)
+SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM top) + (SELECT count(*) FROM sub)
 """
 
 
 def _generate_set_based(
-    *,
-    team: Team,
-    day: date,
-    now: datetime,
-    batch: uuid.UUID,
-    links: list[tuple[int, int]],
-    covers: dict[int, int],
-    by_role: dict[int, list[ChecklistTemplate]],
-    result: GenerationResult,
+    *, team: Team, day: date, now: datetime, batch: uuid.UUID, templates: list[ChecklistTemplate], result: GenerationResult
 ) -> None:
-    rows = [(template, role_id, member_id) for member_id, role_id in links for template in by_role[role_id]]
-    if not rows:
-        return
     params = {
         "team": team.pk,
         "day": day,
         "batch": batch,
         "now": now,
-        "template_ids": [template.pk for template, _, _ in rows],
-        "role_ids": [role_id for _, role_id, _ in rows],
-        "member_ids": [member_id for _, _, member_id in rows],
-        "assignee_ids": [covers.get(member_id, member_id) for _, _, member_id in rows],
-        "names": [template.name for template, _, _ in rows],
+        "tz": settings.TIME_ZONE,
+        # In the templates' order (role, due time), so each member's lists go in as in the ORM path.
+        "template_ids": [template.pk for template in templates],
     }
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A concurrent run inserting the same key waits for this one and then does nothing.
-        cursor.execute(_CHECKLISTS_INSERT, params)
-        created = [row[0] for row in cursor.fetchall()]
-        result.checklists_created = len(created)
-        if created:
-            cursor.execute(_ITEMS_INSERT, {"day": day, "tz": settings.TIME_ZONE, "now": now, "checklist_ids": created})
-            result.items_created = cursor.fetchone()[0]
+    # One statement is atomic by itself; a concurrent run inserting the same key waits for this one, then does nothing.
+    with connection.cursor() as cursor:
+        cursor.execute(_GENERATE.format(users=get_user_model()._meta.db_table), params)
+        result.checklists_created, result.items_created = cursor.fetchone()
 
 
 def _items_copy(*, day: date, created: list[tuple[int, int]], templates_by_id: dict[int, ChecklistTemplate]) -> int:

@@ -159,3 +159,19 @@ def test_the_cover_ticks_a_covered_list(team, warehouse_member, service_member, 
     tick_record(item=item, actor=service_member, now=MONDAY)
     assert Checklist.objects.get(member=warehouse_member).assignee == service_member
     assert TickEvent.objects.get().on_behalf_of is None  # the cover is the assignee
+
+
+def test_a_cover_arranged_after_the_lists_were_made_sees_and_ticks_the_absent_members_items(
+    warehouse_member, warehouse_teammate, team, generate, frozen
+):
+    from roles.services import cover_create
+
+    generate()
+    checklist = Checklist.objects.get(member=warehouse_member, template__playbook_id="SC-WH")
+    item = checklist.items.filter(is_group=False).first()
+    assert not Checklist.objects.visible_to(warehouse_teammate).filter(pk=checklist.pk).exists()
+    cover_create(absent=warehouse_member, cover=warehouse_teammate, start_date=checklist.date, end_date=checklist.date)
+    assert Checklist.objects.visible_to(warehouse_teammate).filter(pk=checklist.pk).exists()
+    item, changed = tick_record(item=item, actor=warehouse_teammate, now=MONDAY)
+    assert changed
+    assert item.done_by == warehouse_teammate

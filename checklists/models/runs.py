@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from checklists.models.templates import ChecklistTemplate, ItemKind, TemplateItem
 from roles.models import Member, Role, Team
+
+
+def covering(viewer: Member, absent_field: str, date_field: str):
+    """Covers by the viewer of the row's member, on the row's date or today: a cover arranged after the
+    lists (or duties) were made still reaches them, as the reminders do. For an Exists() in visible_to."""
+    from django.utils import timezone
+
+    from roles.models import Cover
+
+    today = timezone.localdate()
+    on_row_date = Q(start_date__lte=OuterRef(date_field), end_date__gte=OuterRef(date_field))
+    return Cover.objects.filter(absent=OuterRef(absent_field), cover=viewer).filter(
+        on_row_date | Q(start_date__lte=today, end_date__gte=today)
+    )
 
 
 class ChecklistQuerySet(models.QuerySet):
@@ -25,7 +39,7 @@ class ChecklistQuerySet(models.QuerySet):
             led = member_led_role_ids(member=viewer)
         else:
             led = MemberRole.objects.filter(member_id=viewer.pk, is_lead=True).values("role_id")
-        return team_lists.filter(Q(member=viewer) | Q(assignee=viewer) | Q(role_id__in=led))
+        return team_lists.filter(Q(member=viewer) | Q(assignee=viewer) | Q(role_id__in=led) | Exists(covering(viewer, "member", "date")))
 
 
 class Checklist(models.Model):

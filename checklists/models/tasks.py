@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import time
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from checklists.models.escalation import EscalationPolicy, TaskSource
+from checklists.models.runs import covering
 from checklists.models.templates import Scheduled
 from roles.models import Member, PlaybookRow, Role, Team
 
@@ -69,6 +70,7 @@ class TaskQuerySet(models.QuerySet):
             | Q(owner__isnull=True, role_id__in=own_roles)
             | Q(role_id__in=member_led_role_ids(member=viewer))
             | Q(created_by=viewer)
+            | Exists(covering(viewer, "owner", "date"))
         )
 
     def open(self) -> TaskQuerySet:

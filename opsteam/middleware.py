@@ -49,3 +49,27 @@ class DatabaseUnavailableMiddleware:
             logger.warning("database unavailable for %s: %s", request.path, exception)
             return database_unavailable_response(request)
         return None
+
+
+class NulCharacterMiddleware:
+    """A NUL character in a query string or form field is refused with 400 before any view sees it.
+
+    PostgreSQL text cannot hold NUL: a note typed (or pasted, or fuzzed) with one would fail deep in the
+    database as a 500. Django's forms refuse it, but pages that read request.POST directly would not.
+    The API's serializers refuse it themselves (DRF's CharField), so JSON bodies are left to them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request.GET) or (request.method == "POST" and self._has_nul(request.POST)):
+            message = _("The text contains a character that cannot be saved (NUL). Remove it and try again.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(data) -> bool:
+        return any("\x00" in key or any("\x00" in value for value in data.getlist(key)) for key in data)

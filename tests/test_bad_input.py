@@ -114,3 +114,13 @@ def test_a_tick_note_is_escaped_where_it_is_shown(warehouse_member, wh_item, fro
     page = client.get("/today/").content.decode()
     assert "<script>alert" not in page
     assert "<img src=x onerror" not in page
+
+
+def test_a_nul_character_in_a_form_or_query_is_refused_before_it_reaches_the_database(warehouse_member, wh_item, frozen):
+    client = Client()
+    client.force_login(warehouse_member.user)
+    response = client.post(f"/items/{wh_item.pk}/tick/", {"note": "a\x00b"}, **EN)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    assert not TickEvent.objects.exists()
+    assert client.get("/today/?member=1%00", **EN).status_code == 400

@@ -75,7 +75,11 @@ def test_the_api_token_endpoint_is_throttled_the_same_way_with_a_clear_message(w
     assert fifth.status_code == 429
     with translation.override("en"):
         locked = client.post(
-            "/api/v1/auth/token/", {"username": "wh1", "password": PASSWORD}, format="json", REMOTE_ADDR="198.51.100.7", HTTP_ACCEPT_LANGUAGE="en"
+            "/api/v1/auth/token/",
+            {"username": "wh1", "password": PASSWORD},
+            format="json",
+            REMOTE_ADDR="198.51.100.7",
+            HTTP_ACCEPT_LANGUAGE="en",
         )
     assert locked.status_code == 429
     assert "Try again in 15 minutes" in locked.json()["detail"]
@@ -87,8 +91,12 @@ def test_the_login_counts_failures_from_the_forwarded_address_of_a_trusted_proxy
     with override_settings(OPSTEAM_TRUSTED_PROXIES=["10.0.0.0/8"]):
         for _ in range(5):
             Client().post(LOGIN, {"username": "wh1", "password": "wrong"}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.20")
-        blocked = Client().post(LOGIN, {"username": "wh1", "password": PASSWORD}, REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR="198.51.100.20")
-        other = Client().post(LOGIN, {"username": "wh1", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.21")
+        blocked = Client().post(
+            LOGIN, {"username": "wh1", "password": PASSWORD}, REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR="198.51.100.20"
+        )
+        other = Client().post(
+            LOGIN, {"username": "wh1", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.21"
+        )
     assert blocked.status_code == 429  # the client, not the proxy, is what is locked
     assert other.status_code == 302
 
@@ -187,7 +195,8 @@ def test_a_session_lasts_a_shift_and_ends_when_the_browser_closes(warehouse_memb
     response = _login(client, "wh1", PASSWORD)
     assert response.status_code == 302
     cookie = response.cookies["sessionid"]
-    assert not cookie["expires"] and not cookie["max-age"]  # a browser-session cookie
+    assert not cookie["expires"]
+    assert not cookie["max-age"]
     assert client.session.get_expiry_age() <= 12 * 3600
     with time_machine.travel(timezone.now() + timedelta(hours=12, minutes=1)):
         assert client.get("/today/").status_code == 302  # back to the login page

@@ -14,14 +14,19 @@ from opsteam.lib.clock import local_date
 from roles.models import Team
 
 
-@shared_task(name="checklists.generate_due")
-def generate_due() -> int:
-    """Beat entry point: one task per active team (not one per member). Returns how many were sent."""
+def _per_team(task) -> int:
+    """Fan out: one task per active team with the same instant (not one per member). Returns how many were sent."""
     now = timezone.now().isoformat()
     team_ids = list(Team.objects.filter(is_active=True).values_list("id", flat=True))
     for team_id in team_ids:
-        generate_for_team.delay(team_id, now)
+        task.delay(team_id, now)
     return len(team_ids)
+
+
+@shared_task(name="checklists.generate_due")
+def generate_due() -> int:
+    """Beat entry point: one task per active team (not one per member). Returns how many were sent."""
+    return _per_team(generate_for_team)
 
 
 @shared_task(name="checklists.generate_for_team", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -42,11 +47,7 @@ def deliveries_flush(team_id: int | None = None) -> str:
 @shared_task(name="checklists.duties_due")
 def duties_due() -> int:
     """Beat entry point: today's recurring duties, one task per active team."""
-    now = timezone.now().isoformat()
-    team_ids = list(Team.objects.filter(is_active=True).values_list("id", flat=True))
-    for team_id in team_ids:
-        duties_for_team.delay(team_id, now)
-    return len(team_ids)
+    return _per_team(duties_for_team)
 
 
 @shared_task(name="checklists.duties_for_team", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -58,11 +59,7 @@ def duties_for_team(team_id: int, now_iso: str) -> str:
 @shared_task(name="checklists.escalate_due")
 def escalate_due() -> int:
     """Beat entry point, every minute: one sweep task per active team."""
-    now = timezone.now().isoformat()
-    team_ids = list(Team.objects.filter(is_active=True).values_list("id", flat=True))
-    for team_id in team_ids:
-        escalate_team.delay(team_id, now)
-    return len(team_ids)
+    return _per_team(escalate_team)
 
 
 @shared_task(name="checklists.escalate_team", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -74,11 +71,7 @@ def escalate_team(team_id: int, now_iso: str) -> str:
 @shared_task(name="checklists.meetings_due")
 def meetings_due() -> int:
     """Beat entry point, every few minutes: today's meetings, one task per active team (issue 6)."""
-    now = timezone.now().isoformat()
-    team_ids = list(Team.objects.filter(is_active=True).values_list("id", flat=True))
-    for team_id in team_ids:
-        meetings_for_team.delay(team_id, now)
-    return len(team_ids)
+    return _per_team(meetings_for_team)
 
 
 @shared_task(name="checklists.meetings_for_team", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

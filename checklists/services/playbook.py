@@ -88,13 +88,7 @@ def _template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> 
             "role": role,
             "name": row["name"],
             "source": row.get("source", ""),
-            "schedule": SCHEDULES[row.get("schedule", "daily")],
-            "weekdays": str(row.get("weekdays", "")),
-            "month_day": row.get("month_day"),
-            "interval_weeks": row.get("interval_weeks", 1),
-            "anchor_date": row.get("anchor_date"),
-            "generate_at": time.fromisoformat(row.get("generate_at", "07:00")),
-            "due_at": time.fromisoformat(row.get("due_at", "18:00")),
+            **_schedule_values(row),
         },
         report=report,
     )
@@ -179,6 +173,19 @@ def _duties_sync(*, team: Team, roles: dict[str, Role], rows: list[dict], report
                 )
 
 
+def _schedule_values(row: dict) -> dict:
+    """The schedule fields (models.templates.Scheduled) of a checklist template or a recurring duty."""
+    return {
+        "schedule": SCHEDULES[row.get("schedule", "daily")],
+        "weekdays": str(row.get("weekdays", "")),
+        "month_day": row.get("month_day"),
+        "interval_weeks": row.get("interval_weeks", 1),
+        "anchor_date": row.get("anchor_date"),
+        "generate_at": time.fromisoformat(row.get("generate_at", "07:00")),
+        "due_at": time.fromisoformat(row.get("due_at", "18:00")),
+    }
+
+
 def _duty_template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> None:
     playbook_row_sync(
         DutyTemplate,
@@ -187,13 +194,7 @@ def _duty_template_sync(*, team: Team, role: Role, row: dict, report: SyncReport
             "role": role,
             "name": row["name"],
             "source": row.get("source", ""),
-            "schedule": SCHEDULES[row.get("schedule", "daily")],
-            "weekdays": str(row.get("weekdays", "")),
-            "month_day": row.get("month_day"),
-            "interval_weeks": row.get("interval_weeks", 1),
-            "anchor_date": row.get("anchor_date"),
-            "generate_at": time.fromisoformat(row.get("generate_at", "07:00")),
-            "due_at": time.fromisoformat(row.get("due_at", "18:00")),
+            **_schedule_values(row),
             "target": row.get("target"),
             "unit": row.get("unit", ""),
             "note": row.get("note", ""),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -30,6 +29,7 @@ from checklists.models import (
     TaskStatus,
 )
 from opsteam.lib.clock import local_date, local_datetime, local_time
+from opsteam.lib.numbers import decimal_parse
 from roles.models import Cover, Member, MemberRole, Role, RoleCode, Team
 from roles.selectors import cover_map_for_date, member_led_role_ids, member_role_links, workday_is
 
@@ -202,18 +202,6 @@ def task_assign(
     )  # fmt: skip
 
 
-def _value_parse(raw) -> Decimal | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"value": _("Enter a number, e.g. 3.")}) from None
-    if not value.is_finite() or abs(value) >= Decimal("1e12"):
-        raise ValidationError({"value": _("This number is out of range.")})
-    return value.quantize(Decimal("0.01"))
-
-
 # --- complete and reopen --------------------------------------------------------------------------
 
 
@@ -228,7 +216,7 @@ def task_complete(*, task: Task, member: Member, now: datetime, note: str = "", 
         return task
     if task.status == TaskStatus.CANCELLED:
         raise ValidationError(_("This duty was cancelled."))
-    number = _value_parse(value)
+    number = decimal_parse(value)
     if task.target and (number is None or number < task.target):
         raise ValidationError({"value": _("Enter how many you did: the target is %(target)d.") % {"target": task.target}})
     if len(note) > DETAIL_MAX:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from checklists.models import Checklist, ChecklistItem, Escalation, EscalationStatus, ItemKind, ItemStatus, TickAction, TickEvent
 from checklists.models.runs import covering
 from checklists.services.escalation import escalation_resolve
+from opsteam.lib.numbers import decimal_parse
 from roles.models import Member
 from roles.selectors import member_led_role_ids
 
@@ -55,18 +56,6 @@ def photo_validate(photo: UploadedFile) -> None:
         raise ValidationError({"photo": _("This file is not a picture. Upload a JPEG, PNG, WebP or GIF photo.")}) from None
     finally:
         photo.seek(0)
-
-
-def _value_parse(raw) -> Decimal | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"value": _("Enter a number, e.g. 10 or 3.5.")}) from None
-    if not value.is_finite() or abs(value) >= Decimal("1e12"):
-        raise ValidationError({"value": _("This number is out of range.")})
-    return value.quantize(Decimal("0.01"))
 
 
 def _inputs_check(*, item: ChecklistItem, status: str, note: str, value: Decimal | None, text_value: str, has_photo: bool) -> None:
@@ -160,7 +149,7 @@ def tick_record(
         raise ValidationError({"item": _("Tick the sub-items; this item is done when they all are.")})
     note = (note or "").strip()
     text_value = (text_value or "").strip()
-    parsed = _value_parse(value)
+    parsed = decimal_parse(value)
     if photo is not None:
         photo_validate(photo)
     _inputs_check(item=item, status=status, note=note, value=parsed, text_value=text_value, has_photo=bool(photo or item.photo))

@@ -79,3 +79,15 @@ def test_the_page_pages_and_its_query_count_does_not_grow_with_the_rows(
     assert len(second.context["audit"].rows) == PAGE_SIZE
     assert second.context["audit"].rows[-1].at < first.context["audit"].rows[-1].at
     assert client.get("/audit/?page=abc").status_code == 200
+
+
+def test_the_shops_figures_appear_with_who_entered_them(team, director, frozen):
+    from roles.models import Metric
+    from roles.services.kpi import entry_save
+
+    code = Metric.objects.filter(team=team, is_active=True).values_list("code", flat=True).first()
+    entry_save(team=team, day=MONDAY.date(), figures={code: "1234.5"}, actor=director, now=MONDAY)
+    rows = [r for r in audit_list(viewer=director).rows if r.kind == "figure"]
+    assert len(rows) == 1
+    assert rows[0].actor == "张总监"
+    assert rows[0].changes == {"value": "1234.50"}

@@ -264,3 +264,22 @@ def test_ticks_record_the_forwarded_client_address(warehouse_member, wh_item, fr
     client.force_login(warehouse_member.user)
     client.post(f"/items/{wh_item.pk}/tick/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.44")
     assert wh_item.events.get().ip == "198.51.100.44"
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_template_switches_escaping_off(path):
+    """User text (notes, names, minutes) is escaped by the template, or sanitised by the markdown filter (nh3)."""
+    text = path.read_text(encoding="utf-8")
+    assert "|safe" not in text, f"{path.name}: |safe; render Markdown with |markdown (nh3) or let the template escape"
+    assert "autoescape off" not in text, f"{path.name}: autoescape off"
+
+
+def test_mark_safe_is_used_only_where_the_html_was_built_safely():
+    audited = {"opsteam/lib/text.py", "roles/templatetags/board_tags.py"}  # nh3 allow-list; format_html parts
+    found = {
+        str(p.relative_to(ROOT))
+        for folder in ("opsteam", "roles", "checklists")
+        for p in (ROOT / folder).rglob("*.py")
+        if "mark_safe(" in p.read_text(encoding="utf-8")
+    }
+    assert found <= audited, f"new mark_safe in {found - audited}: check that everything in it is escaped or sanitised"

@@ -131,7 +131,7 @@ def run() -> list[Result]:
     one_task_per_team = all(r["entry"] == 1 and r["per_team"] == teams and r["not_success"] == 0 for r in _runs)
     notes = [
         f"{expected[0]:,} checklists and {expected[1]:,} items for {teams} shops; best of 2 each; "
-        f"worker prefork x2; tasks per run: {_runs[0]['entry']} entry + {_runs[0]['per_team']} per shop",
+        f"worker prefork x{shared.WORKER_CONCURRENCY}; tasks per run: {_runs[0]['entry']} entry + {_runs[0]['per_team']} per shop",
         f"first runs {', '.join(f'{t:.2f}' for t in firsts)} s; second runs {', '.join(f'{t:.2f}' for t in seconds)} s",
     ]
     first = time_ratio(

@@ -63,10 +63,30 @@ def workloads(only: list[str]) -> list[Workload]:
     return sorted(found, key=lambda w: w.order)
 
 
+def merged(fresh: list[Result]) -> list[Result]:
+    """The previous results with the rows of this (partial) run put in their place."""
+    import json
+
+    from bench.lib import RESULTS
+
+    if not RESULTS.exists():
+        return fresh
+    names = {r.workload for r in fresh}
+    keep = [
+        Result(**{k: v for k, v in row.items() if k != "ratio"}) for row in json.loads(RESULTS.read_text(encoding="utf-8"))["workloads"]
+    ]
+    out = [r for r in keep if r.workload not in names]
+    for row in fresh:
+        index = next((i for i, r in enumerate(keep) if r.workload == row.workload), len(keep))
+        out.insert(min(index, len(out)), row)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], help="run the workloads whose name starts with this (repeatable)")
     parser.add_argument("--keep-db", action="store_true", help="leave the opsteam_bench database for a look afterwards")
+    parser.add_argument("--merge", action="store_true", help="with --only: replace these rows in bench/results.json, keep the others")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -127,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                 workload="whole run", ours=seconds, reference=TIME_LIMIT, unit="s", target=f"<= {TIME_LIMIT} s", passed=False, kind="size"
             )
         )
+    if args.merge:
+        results = merged(results)
     results_write(results, machine=info, seconds=seconds)
     print(f"written {os.path.relpath(stack.BASE_DIR / 'bench' / 'results.json')}")
     return 0 if results and all(r.passed for r in results) else 1

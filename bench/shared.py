@@ -12,6 +12,8 @@ from bench.data import Org, org_create
 TEAMS = int(os.environ.get("BENCH_TEAMS", "500"))
 MEMBERS_PER_TEAM = 20
 ITEMS = 20
+# Prefork processes of the benchmark's worker (the morning run's tasks wait on PostgreSQL and Redis more than they compute).
+WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
 
 _state: dict = {}
 
@@ -24,7 +26,7 @@ def org() -> Org:
 
 def worker() -> stack.Process:
     if "worker" not in _state:
-        _state["worker"] = stack.worker_start(concurrency=2)
+        _state["worker"] = stack.worker_start(concurrency=WORKER_CONCURRENCY)
     return _state["worker"]
 
 

@@ -319,7 +319,7 @@ def escalations(request: HttpRequest) -> HttpResponse:
 @member_required
 def escalations_ack_mine(request: HttpRequest) -> HttpResponse:
     """Acknowledge every open escalation sent to me (the repeats stop; later levels still come)."""
-    count = escalation_acknowledge_all_mine(member=request.member, now=timezone.now())
+    count = escalation_acknowledge_all_mine(member=request.member, now=timezone.now(), ip=client_ip(request))
     messages.success(request, _("Acknowledged %(count)d escalation(s).") % {"count": count})
     return redirect("escalations")
 
@@ -328,7 +328,7 @@ def escalations_ack_mine(request: HttpRequest) -> HttpResponse:
 @member_required
 def escalation_ack(request: HttpRequest, escalation_id: int) -> HttpResponse:
     escalation = escalation_access_by_id(viewer=request.member, escalation_id=escalation_id)
-    escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now())
+    escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now(), ip=client_ip(request))
     if request.htmx:
         escalation = escalation_access_by_id(viewer=request.member, escalation_id=escalation.pk)
         return render(request, "checklists/_escalation.html", {"e": escalation})
@@ -340,7 +340,7 @@ def escalation_ack(request: HttpRequest, escalation_id: int) -> HttpResponse:
 def ack_link(request: HttpRequest, token: str) -> HttpResponse:
     """The one-click link in an email or robot message: no login needed, the signed token says who."""
     try:
-        notification, count = escalation_acknowledge_by_link(token=token, now=timezone.now())
+        notification, count = escalation_acknowledge_by_link(token=token, now=timezone.now(), ip=client_ip(request))
     except ValidationError as exc:
         return render(request, "checklists/ack_link.html", {"error": " ".join(exc.messages)}, status=400)
     except PermissionDenied:

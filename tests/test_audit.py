@@ -51,11 +51,11 @@ def test_duties_and_a_bulk_acknowledge_are_in_the_trail(team, warehouse_member, 
     escalation_sweep(team=team, now=MONDAY)
     mine = Escalation.objects.filter(recipient=warehouse_member).count()
     assert mine
-    escalation_acknowledge_all_mine(member=warehouse_member, now=MONDAY + timedelta(minutes=5))
+    escalation_acknowledge_all_mine(member=warehouse_member, now=MONDAY + timedelta(minutes=5), ip="198.51.100.8")
     task_complete(task=task, member=warehouse_member, now=MONDAY + timedelta(minutes=6), ip="198.51.100.9")
     rows = audit_list(viewer=director).rows
     assert ("duty", "198.51.100.9") in {(r.kind, r.ip) for r in rows}
-    assert sum(1 for r in rows if r.kind == "escalation" and r.actor == "陈仓库") == mine
+    assert sum(1 for r in rows if r.kind == "escalation" and r.actor == "陈仓库" and r.ip == "198.51.100.8") == mine
 
 
 def test_the_page_pages_and_its_query_count_does_not_grow_with_the_rows(
@@ -91,3 +91,18 @@ def test_the_shops_figures_appear_with_who_entered_them(team, director, frozen):
     assert len(rows) == 1
     assert rows[0].actor == "张总监"
     assert rows[0].changes == {"value": "1234.50"}
+
+
+def test_acknowledging_through_the_api_records_from_where(team, warehouse_member, frozen, settings):
+    from rest_framework.test import APIClient
+
+    settings.OPSTEAM_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    task_create(team=team, title="补货表", due_at=MONDAY - timedelta(hours=3), source="recurring", now=MONDAY, owner=warehouse_member)
+    escalation_sweep(team=team, now=MONDAY)
+    escalation = Escalation.objects.filter(recipient=warehouse_member).first()
+    api = APIClient()
+    api.force_authenticate(warehouse_member.user)
+    response = api.post(f"/api/v1/escalations/{escalation.pk}/acknowledge/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.77")
+    assert response.status_code == 200
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_ip == "203.0.113.77"

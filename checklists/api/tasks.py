@@ -121,7 +121,7 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def acknowledge(self, request, pk=None):
         escalation = escalation_access_by_id(viewer=request.member, escalation_id=pk)
         try:
-            escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now())
+            escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now(), ip=client_ip(request))
         except DjangoPermissionDenied as exc:
             raise _as_api_denied(exc) from None
         return Response(s.EscalationSerializer(escalation_access_by_id(viewer=request.member, escalation_id=escalation.pk)).data)

@@ -132,6 +132,8 @@ class Escalation(models.Model):
     acknowledged_by = models.ForeignKey(
         Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("acknowledged by")
     )
+    # From where, for the audit trail (issue 7); the client's address as opsteam.lib.net.client_ip sees it.
+    acknowledged_ip = models.GenericIPAddressField(_("acknowledged from"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     # Set in the transaction that writes the notification; a row left NULL by a failure is retried.
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)

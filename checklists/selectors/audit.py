@@ -134,6 +134,7 @@ def audit_list(*, viewer: Member, page: int = 1) -> AuditPage:
                 actor=_name(e.acknowledged_by),
                 subject=(e.item.text if e.item_id else e.task.title),
                 changes={"level": e.level_order},
+                ip=e.acknowledged_ip,
             )
             for e in acks[:depth]
         ),

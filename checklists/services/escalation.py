@@ -61,10 +61,13 @@ class SweepResult:
     repeated: int = 0
     failed: int = 0
     by_level: dict[int, int] = field(default_factory=dict)
+    busy: bool = False
 
     def __str__(self) -> str:
         if not self.workday:
             return f"{self.team}: not a working day, no escalations"
+        if self.busy:
+            return f"{self.team}: another sweep of this team is running, skipped"
         return f"{self.team}: {self.raised} raised, {self.notified} notified, {self.repeated} repeated, {self.failed} failed"
 
 
@@ -450,9 +453,15 @@ def escalation_sweep(*, team: Team, now: datetime) -> SweepResult:
         result.workday = False
         return result
     with transaction.atomic():
+        # One sweep per team at a time (two beats, a retried task, run_jobs beside beat): the others skip
+        # this minute. Without it two sweeps could each lock half of a person's new escalations and send
+        # them two messages where one is due; the constraints alone keep each level once, not the grouping.
+        if not Team.objects.select_for_update(skip_locked=True).filter(pk=team.pk).exists():
+            result.busy = True
+            return result
         _raise_levels(team=team, now=now, result=result)
-    _notify_pending(team=team, now=now, result=result)
-    _repeat_due(team=team, now=now, result=result)
+        _notify_pending(team=team, now=now, result=result)
+        _repeat_due(team=team, now=now, result=result)
     return result
 
 
@@ -472,7 +481,7 @@ def escalation_can_acknowledge(*, escalation: Escalation, member: Member) -> boo
 
 
 @transaction.atomic
-def escalation_acknowledge(*, escalation: Escalation, member: Member, now: datetime) -> Escalation:
+def escalation_acknowledge(*, escalation: Escalation, member: Member, now: datetime, ip: str | None = None) -> Escalation:
     """Stops the repeats of this level; the next level still comes if the item stays open. Idempotent."""
     escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
     if not escalation_can_acknowledge(escalation=escalation, member=member):
@@ -482,19 +491,20 @@ def escalation_acknowledge(*, escalation: Escalation, member: Member, now: datet
     escalation.status = EscalationStatus.ACKNOWLEDGED
     escalation.acknowledged_at = now
     escalation.acknowledged_by = member
+    escalation.acknowledged_ip = ip
     escalation.next_repeat_at = None
-    escalation.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "next_repeat_at"])
+    escalation.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "acknowledged_ip", "next_repeat_at"])
     return escalation
 
 
-def escalation_acknowledge_all_mine(*, member: Member, now: datetime) -> int:
+def escalation_acknowledge_all_mine(*, member: Member, now: datetime, ip: str | None = None) -> int:
     """Every open escalation sent to the member, acknowledged in one statement."""
     return Escalation.objects.filter(team_id=member.team_id, recipient=member, status=EscalationStatus.OPEN).update(
-        status=EscalationStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=member, next_repeat_at=None
+        status=EscalationStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=member, acknowledged_ip=ip, next_repeat_at=None
     )
 
 
-def escalation_acknowledge_by_link(*, token: str, now: datetime) -> tuple[Notification, int]:
+def escalation_acknowledge_by_link(*, token: str, now: datetime, ip: str | None = None) -> tuple[Notification, int]:
     """The one-click link in a message: signed, expires, single use. Acknowledges the message's escalations."""
     try:
         data = signing.loads(token, salt=ACK_SALT, max_age=settings.OPSTEAM_ACK_LINK_MAX_AGE_HOURS * 3600)
@@ -514,7 +524,7 @@ def escalation_acknowledge_by_link(*, token: str, now: datetime) -> tuple[Notifi
         notification.save(update_fields=["ack_used_at", "read_at"])
         count = 0
         for escalation in notification.escalations.filter(status=EscalationStatus.OPEN):
-            escalation_acknowledge(escalation=escalation, member=notification.recipient, now=now)
+            escalation_acknowledge(escalation=escalation, member=notification.recipient, now=now, ip=ip)
             count += 1
     return notification, count
 

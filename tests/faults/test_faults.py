@@ -19,7 +19,17 @@ from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, Delivery, Escalation, Notification, RobotSend, TickEvent
+from checklists.models import (
+    Checklist,
+    ChecklistItem,
+    ChecklistTemplate,
+    Delivery,
+    Escalation,
+    EscalationPolicy,
+    Notification,
+    RobotSend,
+    TickEvent,
+)
 from checklists.services.notifications import notification_create
 from checklists.services.playbook import playbook_load
 from checklists.services.tasks import task_create
@@ -237,6 +247,8 @@ def test_two_beats_by_mistake_make_no_duplicate_list_escalation_or_message(start
     Robot.objects.create(team=team, kind="feishu", name="运营群", webhook_url=robot.url, rate_per_minute=100)
     now = timezone.now()
     task = task_create(team=team, title="退款 3021123456789", due_at=now - timedelta(hours=3), source="problem_order", now=now, owner=owner)
+    # Quiet hours (22:00-08:00 by default) would hold the messages until morning when this runs late.
+    EscalationPolicy.objects.filter(team=team).update(quiet_start=clock_time(0, 0), quiet_end=clock_time(0, 0))
     _every(2, "generate-checklists", "escalate", "flush-deliveries")
 
     worker = start_celery("worker", *WORKER_OPTIONS)

@@ -61,10 +61,13 @@ class SweepResult:
     repeated: int = 0
     failed: int = 0
     by_level: dict[int, int] = field(default_factory=dict)
+    busy: bool = False
 
     def __str__(self) -> str:
         if not self.workday:
             return f"{self.team}: not a working day, no escalations"
+        if self.busy:
+            return f"{self.team}: another sweep of this team is running, skipped"
         return f"{self.team}: {self.raised} raised, {self.notified} notified, {self.repeated} repeated, {self.failed} failed"
 
 
@@ -450,9 +453,15 @@ def escalation_sweep(*, team: Team, now: datetime) -> SweepResult:
         result.workday = False
         return result
     with transaction.atomic():
+        # One sweep per team at a time (two beats, a retried task, run_jobs beside beat): the others skip
+        # this minute. Without it two sweeps could each lock half of a person's new escalations and send
+        # them two messages where one is due; the constraints alone keep each level once, not the grouping.
+        if not Team.objects.select_for_update(skip_locked=True).filter(pk=team.pk).exists():
+            result.busy = True
+            return result
         _raise_levels(team=team, now=now, result=result)
-    _notify_pending(team=team, now=now, result=result)
-    _repeat_due(team=team, now=now, result=result)
+        _notify_pending(team=team, now=now, result=result)
+        _repeat_due(team=team, now=now, result=result)
     return result
 
 

@@ -119,6 +119,8 @@ def task_create(
     `links` are the optional source rows: duty_template, campaign, plan, plan_stage.
     """
     title = _title_clean(title)
+    if source not in TaskSource.values:
+        raise ValueError(f"task_create: unknown source {source!r}")  # a programming error, not user input
     if len(detail) > DETAIL_MAX:
         raise ValidationError({"detail": _("The description is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
     if owner is None and role is None:

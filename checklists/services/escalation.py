@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -166,6 +166,29 @@ def _escalation_row(*, team: Team, level: EscalationLevel, role_id, due_at, now:
     )
 
 
+# PostgreSQL: each level's candidates go straight into the escalations with INSERT ... SELECT, never through
+# Python (a catch-up after an outage raises 100,000 at once, issue 8). ON CONFLICT DO NOTHING is the same
+# exactly-once rule as the ORM path's ignore_conflicts: the constraint decides between two sweeps.
+_ESCALATIONS_INSERT = """
+INSERT INTO checklists_escalation (team_id, item_id, task_id, level_id, level_order, notify, role_id, recipient_id, due_at,
+    raised_at, status, acknowledged_at, acknowledged_by_id, resolved_at, notified_at, repeats_sent, next_repeat_at, error, batch)
+SELECT %s, {item}, {task}, %s, %s, %s, c.role_id, NULL, c.due_at, %s, %s, NULL, NULL, NULL, NULL, 0, NULL, '', %s
+FROM ({candidates}) AS c (subject_id, due_at, role_id)
+ORDER BY c.subject_id
+ON CONFLICT DO NOTHING
+"""
+
+
+def _escalations_insert(candidates, *, team: Team, level: EscalationLevel, now: datetime, batch, subject: str) -> None:
+    sql, params = candidates.order_by().query.sql_with_params()
+    item, task = ("c.subject_id", "NULL") if subject == "item" else ("NULL", "c.subject_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ESCALATIONS_INSERT.format(item=item, task=task, candidates=sql),
+            [team.pk, level.pk, level.order, level.notify, now, EscalationStatus.OPEN, batch, *params],
+        )
+
+
 def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
     default = policy_default_ensure(team=team)
     policies = list(EscalationPolicy.objects.filter(team=team, is_active=True).prefetch_related("levels"))
@@ -178,6 +201,14 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
     for policy in policies:
         task_sources = default_sources if policy.pk == default.pk else ([policy.source] if policy.source else [])
         for level in policy.levels.all():
+            if connection.vendor == "postgresql":
+                items = _item_candidates(
+                    team=team, policy=policy, is_fallback=policy.pk == checklist_fallback.pk, level=level, now=now, since=since
+                )
+                tasks = _task_candidates(team=team, policy=policy, sources=task_sources, level=level, now=now, since=since)
+                _escalations_insert(items, team=team, level=level, now=now, batch=batch, subject="item")
+                _escalations_insert(tasks, team=team, level=level, now=now, batch=batch, subject="task")
+                continue
             rows = [
                 _escalation_row(team=team, level=level, role_id=role_id, due_at=due_at, now=now, batch=batch, item_id=item_id)
                 for item_id, due_at, role_id in _item_candidates(
@@ -193,10 +224,10 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
             if rows:
                 # Two sweeps at once: the constraint lets one insert each (item, level); the other's row is dropped.
                 Escalation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    inserted = Escalation.objects.filter(batch=batch).values_list("level_order", flat=True)
-    for order in inserted:
-        result.by_level[order] = result.by_level.get(order, 0) + 1
-        result.raised += 1
+    inserted = Escalation.objects.filter(batch=batch).values("level_order").annotate(count=Count("id")).order_by()
+    for row in inserted:
+        result.by_level[row["level_order"]] = row["count"]
+        result.raised += row["count"]
 
 
 # --- notifying -------------------------------------------------------------------------------------
@@ -314,8 +345,9 @@ def ack_url(*, notification: Notification) -> str:
     return settings.OPSTEAM_BASE_URL.rstrip("/") + reverse("ack-link", args=[ack_token_make(notification=notification)])
 
 
-def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalation], repeat: bool) -> Notification | None:
-    from checklists.services.notifications import notification_create
+def _notify_spec(ctx: _Context, *, recipient_id: int, escalations: list[Escalation], repeat: bool):
+    """The notification for one recipient and level, or None when the recipient is no longer an active member."""
+    from checklists.services.notifications import NotificationSpec
 
     recipient = ctx.members.get(recipient_id)
     if recipient is None:
@@ -324,16 +356,13 @@ def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalat
     lines = [_subject_line(e) for e in escalations]
     before_due = all(e.due_at > ctx.now for e in escalations)
     urgent = any(e.level.urgent for e in escalations)
-    language = settings.LANGUAGE_CODE
-    with override(language):
+    with override(settings.LANGUAGE_CODE):
         # A lead level that went past the lead (no lead, or the lead's own work) reads as the director's.
         notify = first.notify
         if notify == NotifyWhom.LEAD and recipient.is_director and ctx.leads.get(first.role_id) != recipient.pk:
             notify = NotifyWhom.DIRECTOR
         title, body = _message(notify=notify, lines=lines, repeat=repeat, before_due=before_due)
-    policy = first.level.policy
-    notification = notification_create(
-        team=ctx.team,
+    return NotificationSpec(
         recipient=recipient,
         kind="escalation" if first.notify != NotifyWhom.OWNER else "reminder",
         title=title,
@@ -342,15 +371,48 @@ def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalat
         role=first.role,
         urgent=urgent,
         escalations=escalations,
-        not_before=quiet_release(policy=policy, now=ctx.now, urgent=urgent),
-        now=ctx.now,
+        not_before=quiet_release(policy=first.level.policy, now=ctx.now, urgent=urgent),
     )
-    # The one-click acknowledge link needs the notification's id, so it is added once the row exists
+
+
+def _notifications_write(ctx: _Context, groups: dict[tuple[int, int], list[Escalation]], *, repeat: bool) -> list[Notification]:
+    """The groups' notifications and deliveries with bulk inserts, in a fixed number of queries however many groups."""
+    from checklists.services.notifications import notification_create_many
+
+    specs = [_notify_spec(ctx, recipient_id=key[0], escalations=escalations, repeat=repeat) for key, escalations in groups.items()]
+    notifications = notification_create_many(team=ctx.team, specs=[spec for spec in specs if spec is not None], now=ctx.now)
+    # The one-click acknowledge link needs the notification's id, so it is added once the rows exist
     # (in the same transaction: the deliveries, sent after commit, carry it).
-    with override(language):
-        notification.body += "\n\n" + _("[Acknowledge: I am on it](%(url)s)") % {"url": ack_url(notification=notification)}
-    notification.save(update_fields=["body"])
-    return notification
+    with override(settings.LANGUAGE_CODE):
+        for notification in notifications:
+            notification.body += "\n\n" + _("[Acknowledge: I am on it](%(url)s)") % {"url": ack_url(notification=notification)}
+    Notification.objects.bulk_update(notifications, ["body"], batch_size=500)
+    return notifications
+
+
+def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[Escalation], repeat: bool) -> Notification | None:
+    written = _notifications_write(ctx, {(recipient_id, escalations[0].level_order): escalations}, repeat=repeat)
+    return written[0] if written else None
+
+
+def _notify_groups(ctx: _Context, groups: dict[tuple[int, int], list[Escalation]], *, repeat: bool):
+    """All groups at once (a catch-up writes hundreds of messages); if that fails, group by group, so that a
+    broken group fails alone as before. Returns (the keys sent, [(key, exception)] of the groups that failed)."""
+    try:
+        with transaction.atomic():
+            _notifications_write(ctx, groups, repeat=repeat)
+        return list(groups), []
+    except Exception:
+        logger.warning("writing %d escalation messages at once failed; writing them one by one", len(groups), exc_info=True)
+    sent, failed = [], []
+    for key, escalations in groups.items():
+        try:
+            with transaction.atomic():
+                _notify_group(ctx, recipient_id=key[0], escalations=escalations, repeat=repeat)
+            sent.append(key)
+        except Exception as exc:
+            failed.append((key, exc))
+    return sent, failed
 
 
 def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
@@ -383,19 +445,19 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
             for recipient_id in recipients:
                 groups[(recipient_id, escalation.level_order)].append(escalation)
         done: dict[int, int | None] = {}
-        for (recipient_id, _order), escalations in groups.items():
-            try:
-                with transaction.atomic():
-                    _notify_group(ctx, recipient_id=recipient_id, escalations=escalations, repeat=False)
-            except Exception as exc:
-                logger.exception("escalation notification to member %s failed", recipient_id)
-                Escalation.objects.filter(pk__in=[e.pk for e in escalations]).update(error=str(exc)[:1000])
-                result.failed += len(escalations)
-                continue
-            for escalation in escalations:
+        sent, failed = _notify_groups(ctx, groups, repeat=False)
+        for (recipient_id, _order), exc in failed:
+            logger.error("escalation notification to member %s failed", recipient_id, exc_info=exc)
+            escalations = groups[(recipient_id, _order)]
+            Escalation.objects.filter(pk__in=[e.pk for e in escalations]).update(error=str(exc)[:1000])
+            result.failed += len(escalations)
+        for recipient_id, order in sent:
+            for escalation in groups[(recipient_id, order)]:
                 # An escalation sent to several members (a role duty) records one of them.
                 done.setdefault(escalation.pk, recipient_id)
         by_id = {e.pk: e for e in pending}
+        # One UPDATE per recipient and repeat time, not one per escalation: a catch-up notifies thousands.
+        updates: dict[tuple[int, datetime | None], list[int]] = defaultdict(list)
         for escalation_id, recipient_id in done.items():
             escalation = by_id[escalation_id]
             level = escalation.level
@@ -404,7 +466,9 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
                 # Counted from when the message goes out: one raised at 22:00 is read at 08:00, so it repeats at 09:00.
                 released = quiet_release(policy=level.policy, now=now, urgent=level.urgent)
                 next_repeat = released + timedelta(minutes=level.repeat_every_minutes)
-            Escalation.objects.filter(pk=escalation_id, notified_at__isnull=True).update(
+            updates[(recipient_id, next_repeat)].append(escalation_id)
+        for (recipient_id, next_repeat), ids in updates.items():
+            Escalation.objects.filter(pk__in=ids, notified_at__isnull=True).update(
                 notified_at=now, recipient_id=recipient_id, next_repeat_at=next_repeat, error=""
             )
         result.notified += len(done)
@@ -412,7 +476,6 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
 
 def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
     """Repeat an unacknowledged level every <interval>, up to <n> times."""
-    ctx = _context(team=team, now=now)
     with transaction.atomic():
         due = list(
             Escalation.objects.select_for_update(skip_locked=True, of=("self",))
@@ -436,6 +499,8 @@ def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
             )
             if claimed and escalation.recipient_id:
                 groups[(escalation.recipient_id, escalation.level_order)].append(escalation)
+        # Every member of the shop is read for recipients: only when there is a repeat to send (most sweeps have none).
+        ctx = _context(team=team, now=now) if groups else None
         for (recipient_id, _order), escalations in groups.items():
             try:
                 with transaction.atomic():

@@ -46,9 +46,11 @@ def test_a_teammate_cannot_complete_someone_elses_duty(lead_task, warehouse_team
 
 def test_staff_cannot_assign_and_another_teams_member_is_unknown(warehouse_member, warehouse_lead, outsider, frozen):
     staff = client_for(warehouse_member).post(
-        "/api/v1/tasks/", {"title": "x", "owner": warehouse_member.pk, "due_at": "2026-11-23T16:00:00+08:00"}, format="json"
-    )
+        "/api/v1/tasks/", {"title": "x", "owner": warehouse_member.pk, "due_at": "2026-11-23T16:00:00+08:00"}, format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
     assert staff.status_code == 403
+    assert staff.json()["detail"] == "Only a lead (for their role) or the director can assign duties."  # the service's words
     foreign = client_for(warehouse_lead).post(
         "/api/v1/tasks/", {"title": "x", "owner": outsider.pk, "due_at": "2026-11-23T16:00:00+08:00"}, format="json"
     )

@@ -1,8 +1,10 @@
-"""Duties, escalations, problem orders, campaigns and plans over the API. Same services as the pages."""
+"""Duties, escalations, problem orders, campaigns and plans over the API. Same services as the pages.
+
+A service's PermissionDenied becomes a 403 with its message in DRF's own exception handler.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -29,10 +31,6 @@ from checklists.services.escalation import escalation_acknowledge
 from checklists.services.tasks import campaign_create, plan_create, problem_order_close, problem_order_log, task_assign, task_complete
 from opsteam.lib.net import client_ip
 from roles.models import Member, Role
-
-
-def _as_api_denied(exc: DjangoPermissionDenied) -> exceptions.PermissionDenied:
-    return exceptions.PermissionDenied(str(exc))
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -75,13 +73,10 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             role = Role.objects.filter(team_id=member.team_id, code=data.validated_data["role"]).first()
             if role is None:
                 raise exceptions.ValidationError({"role": [_("No such role in your team.")]})
-        try:
-            task = task_assign(
-                member=member, title=data.validated_data["title"], detail=data.validated_data["detail"],
-                due_at=data.validated_data["due_at"], owner=owner, role=role, now=timezone.now(), ip=client_ip(request),
-            )  # fmt: skip
-        except DjangoPermissionDenied as exc:
-            raise _as_api_denied(exc) from None
+        task = task_assign(
+            member=member, title=data.validated_data["title"], detail=data.validated_data["detail"],
+            due_at=data.validated_data["due_at"], owner=owner, role=role, now=timezone.now(), ip=client_ip(request),
+        )  # fmt: skip
         return Response(s.TaskSerializer(task).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TaskCompleteSerializer, responses={200: s.TaskSerializer})
@@ -90,10 +85,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         task = task_access_by_id(viewer=request.member, task_id=pk)
         data = s.TaskCompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            task = task_complete(task=task, member=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise _as_api_denied(exc) from None
+        task = task_complete(task=task, member=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
         return Response(s.TaskSerializer(task).data)
 
 
@@ -120,10 +112,7 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         escalation = escalation_access_by_id(viewer=request.member, escalation_id=pk)
-        try:
-            escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now(), ip=client_ip(request))
-        except DjangoPermissionDenied as exc:
-            raise _as_api_denied(exc) from None
+        escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now(), ip=client_ip(request))
         return Response(s.EscalationSerializer(escalation_access_by_id(viewer=request.member, escalation_id=escalation.pk)).data)
 
 
@@ -153,12 +142,9 @@ class ProblemOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         problem = problem_order_access_by_id(viewer=request.member, problem_id=pk)
         data = s.ProblemOrderCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            problem = problem_order_close(
-                problem=problem, member=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data
-            )
-        except DjangoPermissionDenied as exc:
-            raise _as_api_denied(exc) from None
+        problem = problem_order_close(
+            problem=problem, member=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data
+        )
         return Response(s.ProblemOrderSerializer(problem).data)
 
 
@@ -184,13 +170,10 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         template = templates.filter(pk=template_id).first() if template_id else templates.order_by("pk").first()
         if template is None:
             raise exceptions.ValidationError({"template": [_("No such campaign template in your team.")]})
-        try:
-            campaign = campaign_create(
-                member=request.member, template=template, name=data.validated_data["name"], day=data.validated_data["date"],
-                now=timezone.now(), ip=client_ip(request),
-            )  # fmt: skip
-        except DjangoPermissionDenied as exc:
-            raise _as_api_denied(exc) from None
+        campaign = campaign_create(
+            member=request.member, template=template, name=data.validated_data["name"], day=data.validated_data["date"],
+            now=timezone.now(), ip=client_ip(request),
+        )  # fmt: skip
         return Response(s.CampaignSerializer(campaign_access_by_id(viewer=request.member, campaign_id=campaign.pk)).data, status=201)
 
 
@@ -211,8 +194,5 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request):
         data = s.PlanCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            plan = plan_create(member=request.member, now=timezone.now(), **data.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise _as_api_denied(exc) from None
+        plan = plan_create(member=request.member, now=timezone.now(), **data.validated_data)
         return Response(s.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)

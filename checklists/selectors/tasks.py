@@ -10,13 +10,13 @@ from django.http import Http404
 from checklists.models import (
     Campaign,
     Escalation,
-    EscalationStatus,
     Plan,
     PlanStageTemplate,
     ProblemOrder,
     Task,
     TaskStatus,
 )
+from opsteam.lib.clock import local_date
 from roles.models import Member
 from roles.selectors import member_role_links
 
@@ -48,8 +48,6 @@ def task_list_for_today(*, viewer: Member, member: Member, now: datetime) -> lis
     A week ahead, not only today: an action item from yesterday's meeting due tomorrow, or a campaign's
     T-3 step, must be seen before the day it is due.
     """
-    from opsteam.lib.clock import local_date
-
     today = local_date(now)
     horizon = today + timedelta(days=TODAY_AHEAD_DAYS)
     own_roles = {link.role_id for link in member_role_links(member=member)}
@@ -84,10 +82,6 @@ def escalation_access_by_id(*, viewer: Member, escalation_id) -> Escalation:
         return escalation_list(viewer=viewer).get(pk=int(escalation_id))
     except (Escalation.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-
-
-def escalation_open_count(*, viewer: Member) -> int:
-    return Escalation.objects.visible_to(viewer).filter(status=EscalationStatus.OPEN).count()
 
 
 def problem_order_list(*, viewer: Member, open_only: bool = False) -> QuerySet[ProblemOrder]:

@@ -88,6 +88,11 @@ class ItemStatus(models.TextChoices):
     NOT_DONE = "not_done", _("Not done")
 
 
+def tick_photo_path(item: "ChecklistItem", filename: str) -> str:
+    """Photos are filed under the checklist's day, not the day the upload happened to run."""
+    return f"ticks/{item.checklist.date:%Y/%m/%d}/{filename}"
+
+
 class ChecklistItem(models.Model):
     """An item of a day's checklist, copied from the template as it was that day."""
 
@@ -108,7 +113,7 @@ class ChecklistItem(models.Model):
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, null=True, blank=True)
     text_value = models.CharField(_("text"), max_length=500, blank=True)
     note = models.TextField(_("note"), blank=True)
-    photo = models.ImageField(_("photo"), upload_to="ticks/%Y/%m/%d/", blank=True)
+    photo = models.ImageField(_("photo"), upload_to=tick_photo_path, blank=True)
     done_at = models.DateTimeField(_("ticked at"), null=True, blank=True)
     done_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("ticked by"))
     updated_at = models.DateTimeField(auto_now=True)

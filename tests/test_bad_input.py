@@ -81,6 +81,29 @@ def test_unknown_ids_are_404(api, frozen, path):
     assert api.post(path, {}, format="json").status_code == 404
 
 
+HUGE = "10274140084317931717708677644288"  # wider than any database integer (schemathesis found it)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/meetings/?series={HUGE}",
+        f"/api/v1/board/?role={HUGE}",
+        f"/api/v1/checklists/?member={HUGE}",
+        "/api/v1/meetings/?series=0",
+    ],
+)
+def test_an_id_no_database_can_hold_is_refused_with_a_clear_message(api, frozen, path):
+    response = api.get(path, **EN)
+    assert response.status_code == 400, response.content
+    assert "Not a valid ID" in json.dumps(response.json())
+
+
+@pytest.mark.parametrize("path", [f"/api/v1/checklist-items/{HUGE}/tick/", f"/api/v1/tasks/{HUGE}/complete/"])
+def test_an_id_too_wide_for_the_database_in_the_address_is_404(api, frozen, path):
+    assert api.post(path, {}, format="json").status_code == 404
+
+
 def test_unknown_ids_on_pages_are_404(warehouse_member, frozen):
     client = Client()
     client.force_login(warehouse_member.user)

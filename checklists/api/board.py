@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from checklists.api.views import IsTeamMember
 from checklists.selectors.board import Board, board_get, board_scope
+from opsteam.api import IdField
 from opsteam.lib.clock import local_date
 from roles.models import Member
 from roles.selectors.kpi import Scorecard, figures_by_day, member_can_enter_figures, scorecard_get
@@ -24,7 +25,7 @@ MAX_RANGE_DAYS = 366
 
 class BoardQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="YYYY-MM-DD (Asia/Shanghai); default today")
-    role = serializers.IntegerField(required=False, help_text="a role ID: only that role")
+    role = IdField(required=False, help_text="a role ID: only that role")
 
 
 class RangeQuerySerializer(serializers.Serializer):
@@ -46,7 +47,7 @@ class EntryInputSerializer(serializers.Serializer):
     figures = serializers.DictField(
         child=serializers.CharField(allow_blank=True, allow_null=True), help_text='{"sales": "12000.50", "visitors": 1000}; null removes'
     )
-    member = serializers.IntegerField(required=False, help_text="a member ID, for figures recorded per member (客服 询单)")
+    member = IdField(required=False, help_text="a member ID, for figures recorded per member (客服 询单)")
 
 
 class ImportInputSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from checklists.services.meetings import (
     meeting_publish,
     meeting_update,
 )
+from opsteam.api import IdField
 from opsteam.lib.text import NOTES_MAX, markdown_render
 from roles.models import Member
 
@@ -102,29 +103,29 @@ class MeetingDetailSerializer(MeetingSerializer):
 
 class MeetingQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="Search the minutes")
-    series = serializers.IntegerField(required=False, min_value=1)
+    series = IdField(required=False)
 
 
 class MeetingCreateSerializer(serializers.Serializer):
-    series = serializers.IntegerField(min_value=1, help_text="The meeting series (GET /meetings/ shows their ids)")
+    series = IdField(help_text="The meeting series (GET /meetings/ shows their ids)")
     date = serializers.DateField()
     title = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     starts_at = serializers.TimeField(required=False, allow_null=True, default=None, help_text="HH:MM; default: the series' time")
 
 
 class NotesInputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(min_value=1)
+    id = IdField()
     notes = serializers.CharField(allow_blank=True, max_length=NOTES_MAX, trim_whitespace=False)
 
 
 class AttendanceInputSerializer(serializers.Serializer):
-    member = serializers.IntegerField(min_value=1)
+    member = IdField()
     status = serializers.ChoiceField(choices=AttendanceStatus.choices, help_text="expected clears the mark")
 
 
 class MeetingPatchSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=200)
-    chair = serializers.IntegerField(required=False, min_value=1)
+    chair = IdField(required=False)
     agenda_items = NotesInputSerializer(many=True, required=False, help_text="Notes per agenda item (Markdown)")
     attendance = AttendanceInputSerializer(many=True, required=False)
     reason = serializers.CharField(
@@ -134,9 +135,9 @@ class MeetingPatchSerializer(serializers.Serializer):
 
 class ActionItemInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    owner = serializers.IntegerField(min_value=1)
+    owner = IdField()
     due_date = serializers.DateField()
-    agenda_item = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
+    agenda_item = IdField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=300, default="", help_text="Required for published minutes: the amendment's reason"
     )

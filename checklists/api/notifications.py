@@ -13,6 +13,7 @@ from checklists.api.views import IsTeamMember
 from checklists.models import Notification
 from checklists.selectors.notifications import notification_list, notification_unread_count
 from checklists.services.notifications import notification_mark_read
+from opsteam.api import IdField
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -32,7 +33,7 @@ class NotificationQuerySerializer(serializers.Serializer):
 
 
 class MarkReadInputSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+    ids = serializers.ListField(child=IdField(), required=False, max_length=1000)
     all = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs):

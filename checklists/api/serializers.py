@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from checklists.models import Checklist, ChecklistItem, ItemStatus
+from opsteam.api import IdField
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -66,7 +67,7 @@ class TickInputSerializer(serializers.Serializer):
 
 class ChecklistQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text=_("YYYY-MM-DD; default: today (Asia/Shanghai)"))
-    member = serializers.IntegerField(required=False, min_value=1)
+    member = IdField(required=False)
 
     def validate_date(self, value):
         if not (1 <= value.year - 2000 <= 100):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from checklists.models import Campaign, Escalation, EscalationStatus, Plan, ProblemKind, ProblemOrder, Task, TaskSource, TaskStatus
+from opsteam.api import IdField
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -37,7 +38,7 @@ class TaskCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     due_at = serializers.DateTimeField()
-    owner = serializers.IntegerField(required=False, allow_null=True, default=None)
+    owner = IdField(required=False, allow_null=True, default=None)
     role = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
 
 
@@ -100,7 +101,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 class CampaignCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     date = serializers.DateField()
-    template = serializers.IntegerField(required=False, allow_null=True, default=None, help_text=_("Empty: the playbook's T-CAMPAIGN"))
+    template = IdField(required=False, allow_null=True, default=None, help_text=_("Empty: the playbook's T-CAMPAIGN"))
 
 
 class PlanSerializer(serializers.ModelSerializer):

@@ -88,7 +88,7 @@ class ItemStatus(models.TextChoices):
     NOT_DONE = "not_done", _("Not done")
 
 
-def tick_photo_path(item: "ChecklistItem", filename: str) -> str:
+def tick_photo_path(item: ChecklistItem, filename: str) -> str:
     """Photos are filed under the checklist's day, not the day the upload happened to run."""
     return f"ticks/{item.checklist.date:%Y/%m/%d}/{filename}"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from checklists.services.playbook import playbook_load
 from opsteam.lib.clock import business_tz
@@ -12,6 +14,14 @@ from tests.factories import TeamFactory, member_with_role
 
 # A normal working Monday, 08:00 in Shanghai.
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=business_tz())
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's language (zh-hans): a request in English must not leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

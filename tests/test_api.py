@@ -155,3 +155,38 @@ def test_errors_are_in_chinese_by_default_and_english_on_request(service_member,
     english = client.post(f"/api/v1/checklist-items/{item.pk}/tick/", {"value": 3}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert "目标是 10" in str(chinese.json())
     assert "The target is 10; you entered 3" in str(english.json())
+
+
+def test_the_hand_built_tick_and_list_answers_equal_the_serializers_the_schema_documents(team, generate, director, tmp_path, settings):
+    """checklist_data / item_data (the hot paths, issue 8) give exactly the JSON the serializers give."""
+    import io
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+    from PIL import Image
+    from rest_framework.renderers import JSONRenderer
+
+    from checklists.api.serializers import ChecklistSerializer, checklist_data
+    from checklists.selectors.today import checklist_list
+    from checklists.services.ticks import tick_record
+    from tests.conftest import MONDAY
+    from tests.factories import member_with_role
+
+    settings.MEDIA_ROOT = tmp_path
+    people = [member_with_role(team, code, username=f"{code}9") for code in ("warehouse", "service", "promotion", "operations")]
+    generate()
+    items = {item.playbook_id: item for item in ChecklistItem.objects.filter(checklist__member__in=people)}
+    late = MONDAY + timedelta(hours=12)
+    tick_record(item=items["SC-WH-1a"], actor=director, now=MONDAY)  # a sub-item: parent set
+    tick_record(item=items["SC-CS-5"], actor=director, now=late, value="12")  # a count, ticked late
+    tick_record(item=items["SC-PRO-7"], actor=director, now=MONDAY, value="1234.5")  # a number with decimals
+    tick_record(item=items["SC-CS-2"], actor=director, now=MONDAY, status="not_done", note="等仓库回复 😀")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    tick_record(item=items["SC-OPS-8"], actor=director, now=MONDAY, photo=SimpleUploadedFile("p.png", png.getvalue(), "image/png"))
+    lists = list(checklist_list(viewer=director, day=MONDAY.date()))
+    assert len(lists) >= 4
+    render = JSONRenderer().render
+    with translation.override("zh-hans"):
+        assert render([checklist_data(c) for c in lists]) == render(ChecklistSerializer(lists, many=True).data)

@@ -21,6 +21,8 @@ from checklists.api.serializers import (
     TickInputSerializer,
     TokenInputSerializer,
     TokenOutputSerializer,
+    checklist_data,
+    item_data,
 )
 from checklists.models import Checklist, ChecklistItem
 from checklists.selectors.access import item_access_by_id
@@ -61,7 +63,10 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(parameters=[ChecklistQuerySerializer])
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return Response([checklist_data(checklist) for checklist in self.get_queryset()])
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(checklist_data(self.get_object()))
 
 
 class ChecklistItemViewSet(viewsets.GenericViewSet):
@@ -85,7 +90,7 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
             item, _changed = tick_record(item_id=pk, actor=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
-        return Response(ChecklistItemSerializer(item).data, status=status.HTTP_200_OK)
+        return Response(item_data(item), status=status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={200: ChecklistItemSerializer})
     @action(detail=True, methods=["post"])
@@ -95,7 +100,7 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
             item, _changed = tick_undo(item=item, actor=request.member, now=timezone.now(), ip=client_ip(request))
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
-        return Response(ChecklistItemSerializer(item).data)
+        return Response(item_data(item))
 
 
 @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer}, auth=[])

@@ -50,6 +50,8 @@ DEFAULT_LEVELS = [
 ACK_SALT = "opsteam.escalation.ack"
 # Per sweep and team, at most this many escalations are notified; the rest wait a minute (a catch-up after an outage).
 NOTIFY_BATCH = 5000
+# A message lists this many of its items and counts the rest.
+MESSAGE_LINES = 30
 
 
 @dataclass
@@ -121,35 +123,40 @@ def _lookback_start(*, team: Team, now: datetime) -> datetime:
     return start
 
 
-def _item_candidates(*, team: Team, policy: EscalationPolicy, is_fallback: bool, level: EscalationLevel, now: datetime, since: datetime):
-    """Open items of the team under this policy whose level time has come and that have not had this level."""
-    deadline = now - level.offset
+def _item_candidates(
+    *, team: Team, policy: EscalationPolicy, is_fallback: bool, deadline: datetime, since: datetime, without_order: int | None = None
+):
+    """Open items of the team under this policy due in [since, deadline]; with `without_order`, only those without that level."""
     by_policy = Q(checklist__template__escalation_policy=policy)
     if is_fallback:
         by_policy |= Q(checklist__template__escalation_policy__isnull=True) | Q(checklist__template__isnull=True)
-    return (
+    items = (
         ChecklistItem.objects.filter(status=ItemStatus.OPEN, is_group=False, due_at__lte=deadline, due_at__gte=since)
         .filter(checklist__team=team)
         .filter(by_policy)
-        .exclude(escalations__level_order=level.order)
-        .values_list("id", "due_at", "checklist__role_id")
     )
+    if without_order is not None:
+        items = items.exclude(escalations__level_order=without_order)
+    return items.values_list("id", "due_at", "checklist__role_id")
 
 
 def _task_candidates(
-    *, team: Team, policy: EscalationPolicy, sources: list[str] | None, level: EscalationLevel, now: datetime, since: datetime
+    *,
+    team: Team,
+    policy: EscalationPolicy,
+    sources: list[str] | None,
+    deadline: datetime,
+    since: datetime,
+    without_order: int | None = None,
 ):
-    """Open duties under this policy (their own, their kind's, or the default) whose level time has come."""
-    deadline = now - level.offset
+    """Open duties under this policy (their own, their kind's, or the default) due in [since, deadline]."""
     by_policy = Q(escalation_policy=policy)
     if sources is not None:
         by_policy |= Q(escalation_policy__isnull=True, source__in=sources)
-    return (
-        Task.objects.filter(team=team, status=TaskStatus.OPEN, due_at__lte=deadline, due_at__gte=since)
-        .filter(by_policy)
-        .exclude(escalations__level_order=level.order)
-        .values_list("id", "due_at", "role_id")
-    )
+    tasks = Task.objects.filter(team=team, status=TaskStatus.OPEN, due_at__lte=deadline, due_at__gte=since).filter(by_policy)
+    if without_order is not None:
+        tasks = tasks.exclude(escalations__level_order=without_order)
+    return tasks.values_list("id", "due_at", "role_id")
 
 
 def _escalation_row(*, team: Team, level: EscalationLevel, role_id, due_at, now: datetime, batch, **subject) -> Escalation:
@@ -166,27 +173,45 @@ def _escalation_row(*, team: Team, level: EscalationLevel, role_id, due_at, now:
     )
 
 
-# PostgreSQL: each level's candidates go straight into the escalations with INSERT ... SELECT, never through
-# Python (a catch-up after an outage raises 100,000 at once, issue 8). ON CONFLICT DO NOTHING is the same
-# exactly-once rule as the ORM path's ignore_conflicts: the constraint decides between two sweeps.
+# PostgreSQL: a policy's candidates go straight into the escalations with one INSERT ... SELECT for all its
+# levels, never through Python (a catch-up after an outage raises 100,000 at once, issue 8). The candidates
+# are read once, over the partial index, up to the latest level's deadline, and joined to the levels whose
+# time has come for each; one statement per level read the same index range and the shop's lists three
+# times. ON CONFLICT DO NOTHING is the same exactly-once rule as the ORM path's ignore_conflicts: the
+# constraint decides between two sweeps. RETURNING counts what this statement inserted, per level.
 _ESCALATIONS_INSERT = """
-INSERT INTO checklists_escalation (team_id, item_id, task_id, level_id, level_order, notify, role_id, recipient_id, due_at,
-    raised_at, status, acknowledged_at, acknowledged_by_id, resolved_at, notified_at, repeats_sent, next_repeat_at, error, batch)
-SELECT %s, {item}, {task}, %s, %s, %s, c.role_id, NULL, c.due_at, %s, %s, NULL, NULL, NULL, NULL, 0, NULL, '', %s
-FROM ({candidates}) AS c (subject_id, due_at, role_id)
-ORDER BY c.subject_id
-ON CONFLICT DO NOTHING
+WITH inserted AS (
+    INSERT INTO checklists_escalation (team_id, item_id, task_id, level_id, level_order, notify, role_id, recipient_id, due_at,
+        raised_at, status, acknowledged_at, acknowledged_by_id, resolved_at, notified_at, repeats_sent, next_repeat_at, error, batch)
+    SELECT %s, {item}, {task}, l.level_id, l.level_order, l.notify, c.role_id, NULL, c.due_at,
+        %s, %s, NULL, NULL, NULL, NULL, 0, NULL, '', %s
+    FROM ({candidates}) AS c (subject_id, due_at, role_id)
+    JOIN (VALUES {levels}) AS l (level_id, level_order, notify, deadline) ON c.due_at <= l.deadline
+    WHERE NOT EXISTS (
+        SELECT 1 FROM checklists_escalation e WHERE e.{subject}_id = c.subject_id AND e.level_order = l.level_order
+    )
+    ORDER BY l.level_order, c.subject_id
+    ON CONFLICT DO NOTHING
+    RETURNING level_order
+)
+SELECT level_order, count(*) FROM inserted GROUP BY level_order
 """
+_LEVEL_VALUES = "(%s::bigint, %s::smallint, %s::varchar, %s::timestamptz)"
 
 
-def _escalations_insert(candidates, *, team: Team, level: EscalationLevel, now: datetime, batch, subject: str) -> None:
+def _escalations_insert(candidates, *, team: Team, levels, now: datetime, batch, subject: str) -> dict[int, int]:
+    """{level order: rows inserted} for these candidates and the levels whose time has come."""
     sql, params = candidates.order_by().query.sql_with_params()
     item, task = ("c.subject_id", "NULL") if subject == "item" else ("NULL", "c.subject_id")
+    level_params = [value for level in levels for value in (level.pk, level.order, level.notify, now - level.offset)]
     with connection.cursor() as cursor:
         cursor.execute(
-            _ESCALATIONS_INSERT.format(item=item, task=task, candidates=sql),
-            [team.pk, level.pk, level.order, level.notify, now, EscalationStatus.OPEN, batch, *params],
+            _ESCALATIONS_INSERT.format(
+                item=item, task=task, subject=subject, candidates=sql, levels=", ".join([_LEVEL_VALUES] * len(levels))
+            ),
+            [team.pk, now, EscalationStatus.OPEN, batch, *params, *level_params],
         )
+        return dict(cursor.fetchall())
 
 
 def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
@@ -200,30 +225,39 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
     since = _lookback_start(team=team, now=now)
     for policy in policies:
         task_sources = default_sources if policy.pk == default.pk else ([policy.source] if policy.source else [])
-        for level in policy.levels.all():
-            if connection.vendor == "postgresql":
-                items = _item_candidates(
-                    team=team, policy=policy, is_fallback=policy.pk == checklist_fallback.pk, level=level, now=now, since=since
-                )
-                tasks = _task_candidates(team=team, policy=policy, sources=task_sources, level=level, now=now, since=since)
-                _escalations_insert(items, team=team, level=level, now=now, batch=batch, subject="item")
-                _escalations_insert(tasks, team=team, level=level, now=now, batch=batch, subject="task")
+        is_fallback = policy.pk == checklist_fallback.pk
+        levels = list(policy.levels.all())
+        if connection.vendor == "postgresql":
+            if not levels:
                 continue
+            latest = max(now - level.offset for level in levels)
+            items = _item_candidates(team=team, policy=policy, is_fallback=is_fallback, deadline=latest, since=since)
+            tasks = _task_candidates(team=team, policy=policy, sources=task_sources, deadline=latest, since=since)
+            for candidates, subject in ((items, "item"), (tasks, "task")):
+                for order, count in _escalations_insert(candidates, team=team, levels=levels, now=now, batch=batch, subject=subject).items():
+                    result.by_level[order] = result.by_level.get(order, 0) + count
+                    result.raised += count
+            continue
+        for level in levels:
+            deadline = now - level.offset
             rows = [
                 _escalation_row(team=team, level=level, role_id=role_id, due_at=due_at, now=now, batch=batch, item_id=item_id)
                 for item_id, due_at, role_id in _item_candidates(
-                    team=team, policy=policy, is_fallback=policy.pk == checklist_fallback.pk, level=level, now=now, since=since
+                    team=team, policy=policy, is_fallback=is_fallback, deadline=deadline, since=since, without_order=level.order
                 )
             ]
             rows += [
                 _escalation_row(team=team, level=level, role_id=role_id, due_at=due_at, now=now, batch=batch, task_id=task_id)
                 for task_id, due_at, role_id in _task_candidates(
-                    team=team, policy=policy, sources=task_sources, level=level, now=now, since=since
+                    team=team, policy=policy, sources=task_sources, deadline=deadline, since=since, without_order=level.order
                 )
             ]
             if rows:
                 # Two sweeps at once: the constraint lets one insert each (item, level); the other's row is dropped.
                 Escalation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    if connection.vendor == "postgresql":
+        return
+    # ignore_conflicts does not say which rows went in: the batch does.
     inserted = Escalation.objects.filter(batch=batch).values("level_order").annotate(count=Count("id")).order_by()
     for row in inserted:
         result.by_level[row["level_order"]] = row["count"]
@@ -238,31 +272,70 @@ class _Context:
     team: Team
     now: datetime
     covers: dict[int, int]
-    directors: list[Member]
-    leads: dict[int, int]  # role id -> lead member id
-    role_members: dict[int, list[int]]
-    members: dict[int, Member]
+    directors: list[int]  # active directors' member ids, lowest first
+    leads: dict[int, int]  # role id -> lead member id, for the roles these escalations name
+    role_members: dict[int, list[int]]  # for the roles whose duties nobody owns
+    members: dict[int, Member] = field(default_factory=dict)  # the recipients, once known (active members only)
+    names: dict[int, str] = field(default_factory=dict)  # display names of the people the message lines name
+    today_url: str = ""
 
 
-def _context(*, team: Team, now: datetime) -> _Context:
-    members = {m.pk: m for m in Member.objects.filter(team=team).active().select_related("user")}
+def _context(*, team: Team, now: datetime, escalations: list[Escalation]) -> _Context:
+    """What finding these escalations' recipients needs, and no more.
+
+    A shop has thousands of members but a sweep tells a few of them: reading every member and role link
+    of the shop cost most of a steady-state sweep (issue 8). Only the leads of the roles a lead level
+    names, the holders of roles whose duties nobody owns, the directors and today's covers are read;
+    the recipients themselves with `_context_members_load` once they are known.
+    """
+    lead_roles = {e.role_id for e in escalations if e.notify == NotifyWhom.LEAD and e.role_id}
+    held_roles = {
+        e.task.role_id
+        for e in escalations
+        if e.notify == NotifyWhom.OWNER and e.task_id and not (e.task.assignee_id or e.task.owner_id) and e.task.role_id
+    }
     leads: dict[int, int] = {}
     role_members: dict[int, list[int]] = defaultdict(list)
-    for member_id, role_id, is_lead in MemberRole.objects.filter(role__team=team).values_list("member_id", "role_id", "is_lead"):
-        if member_id not in members:
-            continue
-        role_members[role_id].append(member_id)
-        if is_lead:
-            leads[role_id] = member_id
+    if lead_roles or held_roles:
+        links = MemberRole.objects.filter(
+            Q(role_id__in=lead_roles, is_lead=True) | Q(role_id__in=held_roles),
+            role__team=team,
+            member__team=team,
+            member__is_active=True,
+            member__user__is_active=True,
+        ).values_list("member_id", "role_id", "is_lead")
+        for member_id, role_id, is_lead in links:
+            if role_id in held_roles:
+                role_members[role_id].append(member_id)
+            if is_lead:
+                leads[role_id] = member_id
     return _Context(
         team=team,
         now=now,
         covers=cover_map_for_date(team=team, day=local_date(now)),
-        directors=sorted((m for m in members.values() if m.is_director), key=lambda m: m.pk),
+        directors=list(Member.objects.filter(team=team, is_director=True).active().order_by("pk").values_list("pk", flat=True)),
         leads=leads,
         role_members=role_members,
-        members=members,
+        today_url=reverse("today"),
     )
+
+
+def _context_members_load(ctx: _Context, *, recipient_ids: set[int], escalations: list[Escalation]) -> None:
+    """The recipients (active members of the team) and the names the message lines show, in one query."""
+    named = set()
+    for escalation in escalations:
+        if escalation.item_id:
+            named.add(escalation.item.checklist.assignee_id)
+        else:
+            named.update(m for m in (escalation.task.assignee_id, escalation.task.owner_id) if m is not None)
+    ids = {m for m in recipient_ids if m is not None} | named
+    if not ids:
+        return
+    rows = Member.objects.filter(pk__in=ids).annotate(user_is_active=F("user__is_active")).order_by()
+    for member in rows:
+        ctx.names[member.pk] = member.display_name
+        if member.pk in recipient_ids and member.team_id == ctx.team.pk and member.is_active and member.user_is_active:
+            ctx.members[member.pk] = member
 
 
 def _present(ctx: _Context, member_id: int | None) -> int | None:
@@ -291,7 +364,7 @@ def _recipients(ctx: _Context, escalation: Escalation) -> list[int]:
         # The lead's own late work goes past them: telling the late person again is no escalation.
         if lead is not None and lead not in _owners(escalation):
             return [_present(ctx, lead)]
-    return [ctx.directors[0].pk] if ctx.directors else []
+    return ctx.directors[:1]
 
 
 def _owners(escalation: Escalation) -> set[int]:
@@ -302,21 +375,23 @@ def _owners(escalation: Escalation) -> set[int]:
     return {m for m in (escalation.task.owner_id, escalation.task.assignee_id) if m is not None}
 
 
-def _subject_line(escalation: Escalation) -> tuple[str, str, str, str]:
+def _subject_line(ctx: _Context, escalation: Escalation) -> tuple[str, str, str, str]:
     """(text, whose, due HH:MM, url) for one line of a message."""
     due = escalation.due_at.astimezone(business_tz()).strftime("%m-%d %H:%M")
     if escalation.item_id:
         item = escalation.item
         checklist = item.checklist
-        url = f"{reverse('today')}?member={checklist.assignee_id}#item-{item.pk}"
-        return item.text, str(checklist.assignee), due, url
+        url = f"{ctx.today_url}?member={checklist.assignee_id}#item-{item.pk}"
+        return item.text, ctx.names.get(checklist.assignee_id, ""), due, url
     task = escalation.task
-    whose = str(task.assignee or task.owner or task.role or "")
+    # The assignee, else the owner, else the role: as the duty's page names whose it is.
+    person = task.assignee_id or task.owner_id
+    whose = ctx.names.get(person, "") if person else str(task.role or "")
     return task.title, whose, due, reverse("task-detail", args=[task.pk])
 
 
-def _message(*, notify: str, lines: list[tuple[str, str, str, str]], repeat: bool, before_due: bool) -> tuple[str, str]:
-    count = len(lines)
+def _message(*, notify: str, lines: list[tuple[str, str, str, str]], count: int, repeat: bool, before_due: bool) -> tuple[str, str]:
+    """Title and body for `count` items; `lines` are the first MESSAGE_LINES of them, the rest are counted."""
     if notify == NotifyWhom.OWNER and before_due:
         title = _("Reminder: %(count)d item(s) due soon") % {"count": count}
     elif notify == NotifyWhom.OWNER:
@@ -330,10 +405,10 @@ def _message(*, notify: str, lines: list[tuple[str, str, str, str]], repeat: boo
     base = settings.OPSTEAM_BASE_URL.rstrip("/")
     body = "\n".join(
         _("- [%(text)s](%(url)s) · %(whose)s · due %(due)s") % {"text": text, "url": base + url, "whose": whose, "due": due}
-        for text, whose, due, url in lines[:30]
+        for text, whose, due, url in lines[:MESSAGE_LINES]
     )
-    if count > 30:
-        body += "\n" + _("- … and %(more)d more") % {"more": count - 30}
+    if count > MESSAGE_LINES:
+        body += "\n" + _("- … and %(more)d more") % {"more": count - MESSAGE_LINES}
     return title, body
 
 
@@ -353,7 +428,8 @@ def _notify_spec(ctx: _Context, *, recipient_id: int, escalations: list[Escalati
     if recipient is None:
         return None
     first = escalations[0]
-    lines = [_subject_line(e) for e in escalations]
+    # Only the lines the message shows: a director's catch-up message names 30 of thousands.
+    lines = [_subject_line(ctx, e) for e in escalations[:MESSAGE_LINES]]
     before_due = all(e.due_at > ctx.now for e in escalations)
     urgent = any(e.level.urgent for e in escalations)
     with override(settings.LANGUAGE_CODE):
@@ -361,7 +437,7 @@ def _notify_spec(ctx: _Context, *, recipient_id: int, escalations: list[Escalati
         notify = first.notify
         if notify == NotifyWhom.LEAD and recipient.is_director and ctx.leads.get(first.role_id) != recipient.pk:
             notify = NotifyWhom.DIRECTOR
-        title, body = _message(notify=notify, lines=lines, repeat=repeat, before_due=before_due)
+        title, body = _message(notify=notify, lines=lines, count=len(escalations), repeat=repeat, before_due=before_due)
     return NotificationSpec(
         recipient=recipient,
         kind="escalation" if first.notify != NotifyWhom.OWNER else "reminder",

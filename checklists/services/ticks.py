@@ -102,14 +102,15 @@ def _diff(before: dict, after: dict) -> dict:
 
 
 def _locked_item(item_id: int, *, viewer: Member | None = None) -> ChecklistItem:
-    """The item and its list, locked, in one query; with `viewer`, only if the viewer may see it (else 404).
+    """The item and its list, locked, in one query; with `viewer`, only within the viewer's team (else 404).
 
     It also says whether the item has an unresolved escalation, so a tick of an item nobody escalated (most
     ticks) spends no UPDATE on escalations: a tick costs three statements, lock, update, audit (issue 8).
+    Who may tick is decided from the locked row by item_can_tick, the same rule as Checklist.visible_to.
     """
     rows = ChecklistItem.objects.select_for_update().select_related("checklist")
     if viewer is not None:
-        rows = rows.filter(checklist__in=Checklist.objects.visible_to(viewer))
+        rows = rows.filter(checklist__team_id=viewer.team_id)
     unresolved = Escalation.objects.filter(item=OuterRef("pk"), status__in=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED])
     try:
         return rows.annotate(has_open_escalation=Exists(unresolved)).get(pk=item_id)
@@ -142,9 +143,15 @@ def tick_record(
     """
     if status not in (ItemStatus.DONE, ItemStatus.NOT_DONE):
         raise ValidationError({"status": _("Choose done or not done.")})
-    item = _locked_item(item.pk) if item is not None else _locked_item(item_id, viewer=actor)
-    if not item_can_tick(item=item, member=actor):
-        raise PermissionDenied(_("You may not tick this item."))
+    if item is not None:
+        item = _locked_item(item.pk)
+        if not item_can_tick(item=item, member=actor):
+            raise PermissionDenied(_("You may not tick this item."))
+    else:
+        item = _locked_item(item_id, viewer=actor)
+        # Who may tick an item is who may see it (Checklist.visible_to): anyone else is outside their scope, 404.
+        if not item_can_tick(item=item, member=actor):
+            raise Http404
     if item.is_group:
         raise ValidationError({"item": _("Tick the sub-items; this item is done when they all are.")})
     note = (note or "").strip()

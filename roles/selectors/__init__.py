@@ -50,6 +50,10 @@ def member_led_role_ids(*, member: Member) -> set[int]:
 def member_get_for_user(*, user) -> Member | None:
     if not user.is_authenticated:
         return None
+    if Member.user.field.related_model.member.is_cached(user):
+        # Read with the user in the same query (opsteam.authentication.MemberTokenAuthentication): no second round trip.
+        member = getattr(user, "member", None)
+        return member if member is not None and member.is_active and member.team.is_active else None
     try:
         return Member.objects.select_related("team", "user").get(user=user, is_active=True, team__is_active=True)
     except Member.DoesNotExist:

@@ -22,6 +22,8 @@ from roles.models import Member
 from roles.selectors import member_led_role_ids
 
 NOTE_MAX = 2000
+# What a tick, an edit or an undo writes: the rest of the row is the template's copy and never changes here.
+TICKED_FIELDS = ["status", "note", "value", "text_value", "photo", "done_at", "done_by", "updated_at"]
 TEXT_MAX = 500
 
 
@@ -176,7 +178,7 @@ def tick_record(
     if was_open:
         item.done_at = now
         item.done_by = actor
-    item.save()
+    item.save(update_fields=TICKED_FIELDS)
     if was_open and item.has_open_escalation:
         # A ticked item (done or not done) stops its escalation chain. "Has one" was read under the row lock;
         # a level a sweep inserts meanwhile is the race the sweep already has between its read and its insert.
@@ -202,7 +204,7 @@ def tick_undo(*, item: ChecklistItem, actor: Member, now: datetime, ip: str | No
     item.value = None
     item.text_value = ""
     item.photo = ""
-    item.save()
+    item.save(update_fields=TICKED_FIELDS)
     changes = _diff(before, _snapshot(item))
     _event_record(item=item, actor=actor, action=TickAction.UNTICK, changes=changes, now=now, ip=ip)
     _group_refresh(item=item)

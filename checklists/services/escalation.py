@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -521,17 +521,30 @@ def _notify_spec(ctx: _Context, *, recipient_id: int, escalations: list[_Pending
 
 def _notifications_write(ctx: _Context, groups: dict[tuple[int, int], list[_Pending]], *, repeat: bool) -> list[Notification]:
     """The groups' notifications and deliveries with bulk inserts, in a fixed number of queries however many groups."""
-    from checklists.services.notifications import notification_create_many
+    from checklists.services.notifications import notification_create_many, notification_ids_reserve
 
     specs = [_notify_spec(ctx, recipient_id=key[0], escalations=escalations, repeat=repeat) for key, escalations in groups.items()]
-    notifications = notification_create_many(team=ctx.team, specs=[spec for spec in specs if spec is not None], now=ctx.now)
-    # The one-click acknowledge link needs the notification's id, so it is added once the rows exist
-    # (in the same transaction: the deliveries, sent after commit, carry it).
-    with override(settings.LANGUAGE_CODE):
-        for notification in notifications:
-            notification.body += "\n\n" + _("[Acknowledge: I am on it](%(url)s)") % {"url": ack_url(notification=notification)}
+    specs = [spec for spec in specs if spec is not None]
+    # The one-click acknowledge link needs the notification's id: reserved first where the database can,
+    # so the body goes in whole; else added once the rows exist (in the same transaction either way: the
+    # deliveries, sent after commit, carry it).
+    ids = notification_ids_reserve(count=len(specs))
+    if ids is not None:
+        specs = [
+            replace(spec, pk=pk, body=spec.body + _ack_line(Notification(pk=pk, recipient=spec.recipient)))
+            for spec, pk in zip(specs, ids, strict=True)
+        ]
+        return notification_create_many(team=ctx.team, specs=specs, now=ctx.now)
+    notifications = notification_create_many(team=ctx.team, specs=specs, now=ctx.now)
+    for notification in notifications:
+        notification.body += _ack_line(notification)
     Notification.objects.bulk_update(notifications, ["body"], batch_size=500)
     return notifications
+
+
+def _ack_line(notification: Notification) -> str:
+    with override(settings.LANGUAGE_CODE):
+        return "\n\n" + _("[Acknowledge: I am on it](%(url)s)") % {"url": ack_url(notification=notification)}
 
 
 def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[_Pending], repeat: bool) -> Notification | None:

@@ -85,7 +85,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Login throttling (issue 7): a username from one address is locked for a cool-off after repeated failures.
 # Not the whole address (a shop office shares one IP) and not forever (the cool-off ends by itself).
-AUTHENTICATION_BACKENDS = ["opsteam.lib.auth.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["opsteam.lib.auth.LoginThrottleBackend", "opsteam.lib.auth.MemberModelBackend"]
 AXES_FAILURE_LIMIT = env_int("OPSTEAM_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPSTEAM_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -546,3 +546,35 @@ def test_only_the_recipient_a_lead_of_the_role_or_the_director_may_acknowledge(t
     assert escalation_acknowledge(escalation=owner_level, member=member, now=monday(12, 5)).acknowledged_by == member
     assert escalation_acknowledge(escalation=lead_level, member=lead, now=monday(12, 5)).acknowledged_by == lead
     assert escalation_acknowledge(escalation=director_level, member=director, now=monday(12, 5)).acknowledged_by == director
+
+
+# --- cost ----------------------------------------------------------------------------------------------
+
+
+def _sweep_queries(team, now) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Notification.objects.all().delete()
+    Escalation.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        result = escalation_sweep(team=team, now=now)
+    assert result.notified > 0
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_sweep_costs_the_same_queries_however_many_members_the_shop_has(team, people, warehouse_teammate, generate):
+    # Issue 8: the sweep read every member of the shop and their roles to find a few recipients.
+    generate(monday(8))
+    few = _sweep_queries(team, monday(10, 30))  # the owners' reminders and the lead's escalation
+    for n in range(20):
+        member_with_role(team, "warehouse", username=f"extra{n}")
+    many = _sweep_queries(team, monday(10, 30))
+    assert len(many) == len(few), "\n".join(many)
+    # SQLite takes the ORM path: a query per level and an UPDATE per recipient (PostgreSQL: one statement each).
+    assert len(few) <= 47, "\n".join(few)
+    # Members are read by id (the recipients, the directors), never the whole shop.
+    members = [sql.split(" WHERE ", 1) for sql in many if 'FROM "roles_member"' in sql]
+    whole_shop = [" WHERE ".join(parts) for parts in members if '"id" IN (' not in parts[-1] and '"is_director"' not in parts[-1]]
+    assert members
+    assert not whole_shop, "\n".join(whole_shop)

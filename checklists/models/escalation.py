@@ -110,12 +110,27 @@ class EscalationQuerySet(models.QuerySet):
 class Escalation(models.Model):
     """A level of a policy raised for one late item or duty: exactly once per item and level (the constraint)."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("team"))
+    # The table's indexes are its write cost (the sweep inserts thousands of rows a minute, issue 8): the team, the
+    # item and the duty have none of their own, as checklists_esc_status and the two once-per-level constraints
+    # lead with them; nullable links are indexed only where set.
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("team"), db_index=False)
     item = models.ForeignKey(
-        "checklists.ChecklistItem", on_delete=models.CASCADE, null=True, blank=True, related_name="escalations", verbose_name=_("item")
+        "checklists.ChecklistItem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="escalations",
+        verbose_name=_("item"),
+        db_index=False,
     )
     task = models.ForeignKey(
-        "checklists.Task", on_delete=models.CASCADE, null=True, blank=True, related_name="escalations", verbose_name=_("duty")
+        "checklists.Task",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="escalations",
+        verbose_name=_("duty"),
+        db_index=False,
     )
     level = models.ForeignKey(EscalationLevel, on_delete=models.PROTECT, related_name="escalations", verbose_name=_("level"))
     level_order = models.PositiveSmallIntegerField(_("level"))
@@ -123,14 +138,14 @@ class Escalation(models.Model):
     role = models.ForeignKey(Role, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("role"))
     # Who was told: resolved when the sweep writes the notification (owner, cover, lead or director).
     recipient = models.ForeignKey(
-        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="escalations", verbose_name=_("sent to")
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="escalations", verbose_name=_("sent to"), db_index=False
     )
     due_at = models.DateTimeField(_("due at"))
     raised_at = models.DateTimeField(_("raised at"))
     status = models.CharField(_("status"), max_length=15, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("acknowledged by")
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("acknowledged by"), db_index=False
     )
     # From where, for the audit trail (issue 7); the client's address as opsteam.lib.net.client_ip sees it.
     acknowledged_ip = models.GenericIPAddressField(_("acknowledged from"), null=True, blank=True)
@@ -141,7 +156,8 @@ class Escalation(models.Model):
     next_repeat_at = models.DateTimeField(_("next repeat at"), null=True, blank=True)
     error = models.TextField(_("last error"), blank=True)
     # Rows inserted by one sweep share a batch, so the sweep learns which rows it inserted (as generation does).
-    batch = models.UUIDField(editable=False, db_index=True)
+    # Not indexed: only the ORM path (not PostgreSQL) reads it, together with notified_at IS NULL.
+    batch = models.UUIDField(editable=False)
 
     objects = EscalationQuerySet.as_manager()
 
@@ -167,6 +183,10 @@ class Escalation(models.Model):
                 fields=["next_repeat_at"], condition=Q(status="open", next_repeat_at__isnull=False), name="checklists_esc_repeat_due"
             ),
             models.Index(fields=["raised_at"], condition=Q(notified_at__isnull=True), name="checklists_esc_unnotified"),
+            # Every query names a member (visible_to, acknowledge all, SET_NULL when a member goes), so the rows
+            # without one need no entry: a row is raised with neither.
+            models.Index(fields=["recipient"], condition=Q(recipient__isnull=False), name="checklists_esc_recipient"),
+            models.Index(fields=["acknowledged_by"], condition=Q(acknowledged_by__isnull=False), name="checklists_esc_acknowledged_by"),
         ]
 
     def __str__(self) -> str:

@@ -223,21 +223,17 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
     default_sources = [s for s in TaskSource.values if s not in by_source and s != TaskSource.CHECKLIST]
     batch = uuid.uuid4()
     since = _lookback_start(team=team, now=now)
+    plans = []
     for policy in policies:
         task_sources = default_sources if policy.pk == default.pk else ([policy.source] if policy.source else [])
         is_fallback = policy.pk == checklist_fallback.pk
         levels = list(policy.levels.all())
         if connection.vendor == "postgresql":
-            if not levels:
-                continue
-            latest = max(now - level.offset for level in levels)
-            items = _item_candidates(team=team, policy=policy, is_fallback=is_fallback, deadline=latest, since=since)
-            tasks = _task_candidates(team=team, policy=policy, sources=task_sources, deadline=latest, since=since)
-            for candidates, subject in ((items, "item"), (tasks, "task")):
-                inserted = _escalations_insert(candidates, team=team, levels=levels, now=now, batch=batch, subject=subject)
-                for order, count in inserted.items():
-                    result.by_level[order] = result.by_level.get(order, 0) + count
-                    result.raised += count
+            if levels:
+                latest = max(now - level.offset for level in levels)
+                items = _item_candidates(team=team, policy=policy, is_fallback=is_fallback, deadline=latest, since=since)
+                tasks = _task_candidates(team=team, policy=policy, sources=task_sources, deadline=latest, since=since)
+                plans.append((levels, items, tasks))
             continue
         for level in levels:
             deadline = now - level.offset
@@ -257,12 +253,168 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
                 # Two sweeps at once: the constraint lets one insert each (item, level); the other's row is dropped.
                 Escalation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
     if connection.vendor == "postgresql":
+        if _raise_sent(team=team, now=now, plans=plans, batch=batch, result=result):
+            return
+        for levels, items, tasks in plans:
+            for candidates, subject in ((items, "item"), (tasks, "task")):
+                inserted = _escalations_insert(candidates, team=team, levels=levels, now=now, batch=batch, subject=subject)
+                for order, count in inserted.items():
+                    result.by_level[order] = result.by_level.get(order, 0) + count
+                    result.raised += count
         return
-    # ignore_conflicts does not say which rows went in: the batch does.
-    inserted = Escalation.objects.filter(batch=batch).values("level_order").annotate(count=Count("id")).order_by()
+    # ignore_conflicts does not say which rows went in: the batch does (all still unnotified: this sweep holds
+    # the team, and the predicate lets the partial index of unnotified rows find them).
+    inserted = Escalation.objects.filter(batch=batch, notified_at__isnull=True).values("level_order").annotate(count=Count("id")).order_by()
     for row in inserted:
         result.by_level[row["level_order"]] = row["count"]
         result.raised += row["count"]
+
+
+# --- raising already sent (PostgreSQL) -----------------------------------------------------------------
+#
+# The steady state (issue 8): each minute a thousand items come within a level. The usual way inserts their
+# escalations, reads them back locked, writes the messages and marks the rows sent: every row is read and
+# rewritten once more, in each of the table's indexes. When the new rows fit in one notify batch and none is
+# left waiting from an earlier sweep, the recipients are worked out from the candidates instead, and the rows
+# go in already sent, beside their messages. Anything unusual (too many, a row left waiting, a recipient or
+# a message that fails) leaves it to the usual way, which records a failure on its row.
+
+_SENT_COLUMNS = {
+    "item": ("id", "due_at", "checklist__role_id", "text", "checklist__member_id", "checklist__assignee_id"),
+    "task": ("id", "due_at", "role_id", "title", "owner_id", "assignee_id"),
+}
+
+# The candidates and levels of _ESCALATIONS_INSERT, read instead of inserted; LIMIT: more than a batch is a
+# catch-up, for the usual way.
+_CANDIDATES_SELECT = """
+SELECT c.subject_id, c.due_at, c.role_id, c.label, c.person_a, c.person_b, l.level_order
+FROM ({candidates}) AS c (subject_id, due_at, role_id, label, person_a, person_b)
+JOIN (VALUES {levels}) AS l (level_id, level_order, notify, deadline) ON c.due_at <= l.deadline
+WHERE NOT EXISTS (
+    SELECT 1 FROM checklists_escalation e WHERE e.{subject}_id = c.subject_id AND e.level_order = l.level_order
+)
+LIMIT %s
+"""
+
+# ON CONFLICT DO NOTHING: the constraint still decides; a row it drops makes the caller roll back and go the usual way.
+_ESCALATIONS_INSERT_SENT = """
+INSERT INTO checklists_escalation (team_id, item_id, task_id, level_id, level_order, notify, role_id, recipient_id, due_at,
+    raised_at, status, acknowledged_at, acknowledged_by_id, resolved_at, notified_at, repeats_sent, next_repeat_at, error, batch)
+SELECT %s, v.item_id, v.task_id, v.level_id, v.level_order, v.notify, v.role_id, v.recipient_id, v.due_at,
+    %s, %s, NULL, NULL, NULL, %s, 0, v.next_repeat_at, v.error, %s
+FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::smallint[], %s::varchar[], %s::bigint[], %s::bigint[],
+    %s::timestamptz[], %s::timestamptz[], %s::text[]) WITH ORDINALITY
+    AS v (item_id, task_id, level_id, level_order, notify, role_id, recipient_id, due_at, next_repeat_at, error, n)
+ORDER BY v.n
+ON CONFLICT DO NOTHING
+RETURNING id, item_id, task_id, level_order
+"""
+
+
+class _UsualWay(Exception):
+    """Raised inside the savepoint of _raise_sent to undo what it wrote."""
+
+
+def _candidates_read(candidates, *, levels, now: datetime, subject: str, limit: int) -> list[tuple]:
+    """(subject id, due, role id, text or title, member or owner id, assignee id, level order) not raised yet."""
+    sql, params = candidates.values_list(*_SENT_COLUMNS[subject]).order_by().query.sql_with_params()
+    level_params = [value for level in levels for value in (level.pk, level.order, level.notify, now - level.offset)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CANDIDATES_SELECT.format(subject=subject, candidates=sql, levels=", ".join([_LEVEL_VALUES] * len(levels))),
+            [*params, *level_params, limit],
+        )
+        return cursor.fetchall()
+
+
+def _raise_sent(*, team: Team, now: datetime, plans, batch, result: SweepResult) -> bool:
+    """Raise and notify the new levels at once; False, having written nothing, when the usual way must do it."""
+    if Escalation.objects.filter(team=team, notified_at__isnull=True).exists():
+        # Left from an earlier sweep (a message that failed): it and the new rows go in one message per recipient and level.
+        return False
+    found: list[tuple[str, tuple, EscalationLevel]] = []
+    for levels, items, tasks in plans:
+        by_order = {level.order: level for level in levels}
+        for candidates, subject in ((items, "item"), (tasks, "task")):
+            rows = _candidates_read(candidates, levels=levels, now=now, subject=subject, limit=NOTIFY_BATCH + 1 - len(found))
+            if len(found) + len(rows) > NOTIFY_BATCH:
+                return False
+            # In the usual way's order (by level, then subject), so that a message lists its lines alike.
+            found += [(subject, row, by_order[row[6]]) for row in sorted(rows, key=lambda row: (row[6], row[0]))]
+    if not found:
+        return True
+    roles = {role.pk: role for role in Role.objects.filter(pk__in={row[2] for _s, row, _l in found} - {None})}
+    pending = []
+    for subject, (subject_id, due_at, role_id, label, person_a, person_b, order), level in found:
+        is_item = subject == "item"
+        pending.append(
+            _Pending(
+                pk=0,  # until the row exists
+                item_id=subject_id if is_item else None,
+                task_id=None if is_item else subject_id,
+                level_order=order,
+                notify=level.notify,
+                role_id=role_id,
+                recipient_id=None,
+                due_at=due_at,
+                status=EscalationStatus.OPEN,
+                repeats_sent=0,
+                level=level,
+                role=roles.get(role_id),
+                item=_ItemRef(subject_id, label, _ListRef(person_a, person_b)) if is_item else None,
+                task=None if is_item else _TaskRef(subject_id, label, person_a, person_b, role_id, roles.get(role_id)),
+            )
+        )
+    ctx = _context(team=team, now=now, escalations=pending)
+    groups: dict[tuple[int, int], list[_Pending]] = defaultdict(list)
+    nobody = _("Nobody to notify: the team has no director.")
+    errors = []
+    try:
+        for escalation in pending:
+            recipients = _recipients(ctx, escalation)
+            errors.append("" if recipients else nobody)
+            for recipient_id in recipients:
+                groups[(recipient_id, escalation.level_order)].append(escalation)
+    except Exception:
+        return False
+    for (recipient_id, _order), escalations in groups.items():
+        for escalation in escalations:
+            # An escalation sent to several members (a role duty) records one of them, as _notify_pending does.
+            if escalation.recipient_id is None:
+                escalation.recipient_id = recipient_id
+    _context_members_load(ctx, recipient_ids={key[0] for key in groups}, escalations=[e for g in groups.values() for e in g])
+    from checklists.services.notifications import pg_array
+
+    columns = [
+        pg_array(e.item_id for e in pending),
+        pg_array(e.task_id for e in pending),
+        pg_array(e.level.pk for e in pending),
+        pg_array(e.level_order for e in pending),
+        pg_array(e.notify for e in pending),
+        pg_array(e.role_id for e in pending),
+        pg_array(e.recipient_id for e in pending),
+        pg_array(e.due_at for e in pending),
+        pg_array(_first_repeat_at(e.level, now=now) if e.recipient_id else None for e in pending),
+        pg_array(errors),
+    ]
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(_ESCALATIONS_INSERT_SENT, [team.pk, now, EscalationStatus.OPEN, now, batch, *columns])
+                ids = {(item_id, task_id, order): pk for pk, item_id, task_id, order in cursor.fetchall()}
+            if len(ids) != len(pending):
+                raise _UsualWay("another sweep raised some of these levels")
+            for escalation in pending:
+                escalation.pk = ids[(escalation.item_id, escalation.task_id, escalation.level_order)]
+            _notifications_write(ctx, groups, repeat=False)
+    except Exception:
+        logger.warning("raising %d escalations already sent failed; raising them the usual way", len(pending), exc_info=True)
+        return False
+    for escalation in pending:
+        result.by_level[escalation.level_order] = result.by_level.get(escalation.level_order, 0) + 1
+        result.raised += 1
+        result.notified += escalation.recipient_id is not None
+    return True
 
 
 # --- notifying -------------------------------------------------------------------------------------
@@ -625,24 +777,26 @@ def _escalations_locked(*, rows) -> list[_Pending]:
     return pending
 
 
+def _first_repeat_at(level: EscalationLevel, *, now: datetime) -> datetime | None:
+    """When a level sent now repeats first, or None when it does not repeat."""
+    if not level.repeat_times:
+        return None
+    # Counted from when the message goes out: one raised at 22:00 is read at 08:00, so it repeats at 09:00.
+    return quiet_release(policy=level.policy, now=now, urgent=level.urgent) + timedelta(minutes=level.repeat_every_minutes)
+
+
 def _escalations_mark_sent(*, done: dict[int, int], by_id: dict[int, _Pending], now: datetime) -> None:
     """Stamp the notified escalations with their recipient and first repeat time."""
-    next_repeats: dict[int, datetime | None] = {}
-    for escalation_id in done:
-        level = by_id[escalation_id].level
-        next_repeat = None
-        if level.repeat_times:
-            # Counted from when the message goes out: one raised at 22:00 is read at 08:00, so it repeats at 09:00.
-            released = quiet_release(policy=level.policy, now=now, urgent=level.urgent)
-            next_repeat = released + timedelta(minutes=level.repeat_every_minutes)
-        next_repeats[escalation_id] = next_repeat
+    next_repeats = {escalation_id: _first_repeat_at(by_id[escalation_id].level, now=now) for escalation_id in done}
     if connection.vendor == "postgresql":
+        from checklists.services.notifications import pg_array
+
         # One statement for all (a steady-state sweep tells 50 people; one UPDATE each was a tenth of its time).
         ids = list(done)
         with connection.cursor() as cursor:
             cursor.execute(
                 _ESCALATIONS_MARK_SENT,
-                [now, ids, [done[i] for i in ids], [next_repeats[i] for i in ids]],
+                [now, pg_array(ids), pg_array(done[i] for i in ids), pg_array(next_repeats[i] for i in ids)],
             )
         return
     # One UPDATE per recipient and repeat time, not one per escalation: a catch-up notifies thousands.

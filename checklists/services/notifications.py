@@ -162,6 +162,24 @@ def notification_create_many(*, team: Team, specs: Iterable[NotificationSpec], n
     return notifications
 
 
+def pg_array(values: Iterable) -> str:
+    """A PostgreSQL array literal ('{1,NULL,"a b"}') of ints, strings or datetimes, for a `%s::<type>[]` parameter.
+
+    psycopg adapts a list element by element in Python: a thousand timestamps cost over 2 ms, and a
+    steady-state sweep sends ten such lists (issue 8). The literal is one string, parsed by PostgreSQL.
+    """
+    return "{" + ",".join(_pg_array_element(value) for value in values) + "}"
+
+
+def _pg_array_element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 _LINKS_INSERT = """
 INSERT INTO checklists_notification_escalations (notification_id, escalation_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[])
 """
@@ -180,7 +198,7 @@ def _links_write(notifications: list[Notification], specs: list[NotificationSpec
     if connection.vendor == "postgresql":
         # A catch-up links thousands: two arrays in one statement, not a model instance per row.
         with connection.cursor() as cursor:
-            cursor.execute(_LINKS_INSERT, [[n for n, _e in pairs], [e for _n, e in pairs]])
+            cursor.execute(_LINKS_INSERT, [pg_array(n for n, _e in pairs), pg_array(e for _n, e in pairs)])
         return
     through.objects.bulk_create(through(notification_id=n, escalation_id=e) for n, e in pairs)
 
@@ -490,4 +508,5 @@ __all__ = [
     "notification_create_many",
     "notification_ids_reserve",
     "notification_mark_read",
+    "pg_array",
 ]

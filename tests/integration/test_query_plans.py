@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from checklists.models import ChecklistItem
+from checklists.models import ChecklistItem, Escalation, Notification
 from checklists.services.escalation import escalation_sweep
 from checklists.services.generation import run_generate_due
 from tests.conftest import MONDAY
@@ -59,3 +59,18 @@ def test_the_sweep_finds_late_items_through_the_partial_index_of_open_items(team
     for sql in candidates:
         plan = _plan(sql)
         assert INDEX in plan, f"the sweep's query does not use {INDEX}:\n{sql}\n{plan}"
+
+
+def test_a_steady_state_sweep_raises_its_levels_already_sent_without_rewriting_them(team, warehouse_member, director):
+    # Issue 8: the sweep inserted its escalations, read them back and rewrote every one (in every index) to mark it sent.
+    run_generate_due(team=team, now=MONDAY)
+    with CaptureQueriesContext(connection) as queries:
+        result = escalation_sweep(team=team, now=MONDAY.replace(hour=11))
+    assert result.raised > 0
+    assert result.notified == result.raised
+    sqls = [q["sql"] for q in queries.captured_queries]
+    rewrites = [sql for sql in sqls if sql.lstrip().startswith("UPDATE") and "checklists_escalation" in sql]
+    assert not rewrites, "\n".join(rewrites)
+    assert not Escalation.objects.filter(notified_at__isnull=True).exists()
+    assert not Escalation.objects.filter(recipient__isnull=True).exists()
+    assert Notification.objects.exists()

@@ -167,7 +167,7 @@ def test_the_hand_built_tick_and_list_answers_equal_the_serializers_the_schema_d
     from PIL import Image
     from rest_framework.renderers import JSONRenderer
 
-    from checklists.api.serializers import ChecklistSerializer, checklist_data
+    from checklists.api.serializers import ChecklistSerializer, checklist_data, checklists_data
     from checklists.selectors.today import checklist_list
     from checklists.services.ticks import tick_record
     from tests.conftest import MONDAY
@@ -189,4 +189,6 @@ def test_the_hand_built_tick_and_list_answers_equal_the_serializers_the_schema_d
     assert len(lists) >= 4
     render = JSONRenderer().render
     with translation.override("zh-hans"):
-        assert render([checklist_data(c) for c in lists]) == render(ChecklistSerializer(lists, many=True).data)
+        documented = render(ChecklistSerializer(lists, many=True).data)
+        assert render([checklist_data(c) for c in lists]) == documented
+        assert render(checklists_data(checklist_list(viewer=director, day=MONDAY.date()))) == documented

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -64,46 +65,86 @@ _DATETIME = serializers.DateTimeField()
 _VALUE = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
+# The columns the answers are built from, by attribute name (a model instance) or value name (a .values() row).
+ITEM_FIELDS = (
+    "id", "parent_id", "playbook_id", "order", "text", "kind", "target", "unit", "note_required", "is_group", "due_at",
+    "status", "value", "text_value", "note", "photo", "done_at", "done_by_id",
+)  # fmt: skip
+LIST_FIELDS = (
+    "id", "date", "name", "role__code", "role__name", "member_id", "member__display_name", "assignee_id", "assignee__display_name",
+)  # fmt: skip
+
+
+def item_row_data(row: dict) -> dict:
+    """ChecklistItemSerializer's answer for one item, from its ITEM_FIELDS."""
+    done_at = row["done_at"]
+    return {
+        "id": row["id"],
+        "parent": row["parent_id"],
+        "playbook_id": row["playbook_id"],
+        "order": row["order"],
+        "text": row["text"],
+        "kind": row["kind"],
+        "target": row["target"],
+        "unit": row["unit"],
+        "note_required": row["note_required"],
+        "is_group": row["is_group"],
+        "due_at": _DATETIME.to_representation(row["due_at"]),
+        "status": row["status"],
+        "value": None if row["value"] is None else _VALUE.to_representation(row["value"]),
+        "text_value": row["text_value"],
+        "note": row["note"],
+        "photo_url": f"/items/{row['id']}/photo/" if row["photo"] else None,
+        "done_at": None if done_at is None else _DATETIME.to_representation(done_at),
+        "done_by": row["done_by_id"],
+        # ChecklistItem.is_late, on the row's values.
+        "is_late": done_at is not None and done_at > row["due_at"],
+    }
+
+
 def item_data(item: ChecklistItem) -> dict:
     """ChecklistItemSerializer(item).data, without building the serializer."""
+    return item_row_data({name: getattr(item, name) for name in ITEM_FIELDS})
+
+
+def _list_row_data(row: dict, items: list[dict]) -> dict:
     return {
-        "id": item.pk,
-        "parent": item.parent_id,
-        "playbook_id": item.playbook_id,
-        "order": item.order,
-        "text": item.text,
-        "kind": item.kind,
-        "target": item.target,
-        "unit": item.unit,
-        "note_required": item.note_required,
-        "is_group": item.is_group,
-        "due_at": _DATETIME.to_representation(item.due_at),
-        "status": item.status,
-        "value": None if item.value is None else _VALUE.to_representation(item.value),
-        "text_value": item.text_value,
-        "note": item.note,
-        "photo_url": f"/items/{item.pk}/photo/" if item.photo else None,
-        "done_at": None if item.done_at is None else _DATETIME.to_representation(item.done_at),
-        "done_by": item.done_by_id,
-        "is_late": item.is_late,
+        "id": row["id"],
+        "date": row["date"].isoformat(),
+        "name": row["name"],
+        "role": row["role__code"],
+        "role_name": row["role__name"],
+        "member": row["member_id"],
+        "member_name": row["member__display_name"],
+        "assignee": row["assignee_id"],
+        "assignee_name": row["assignee__display_name"],
+        "is_covered": row["member_id"] != row["assignee_id"],
+        "items": items,
     }
 
 
 def checklist_data(checklist: Checklist) -> dict:
     """ChecklistSerializer(checklist).data, with its prefetched items, without building the serializers."""
-    return {
-        "id": checklist.pk,
-        "date": checklist.date.isoformat(),
-        "name": checklist.name,
-        "role": checklist.role.code,
-        "role_name": checklist.role.name,
-        "member": checklist.member_id,
-        "member_name": checklist.member.display_name,
-        "assignee": checklist.assignee_id,
-        "assignee_name": checklist.assignee.display_name,
-        "is_covered": checklist.is_covered,
-        "items": [item_data(item) for item in checklist.items.all()],
+    row = {name: getattr(checklist, name) for name in ("id", "date", "name", "member_id", "assignee_id")}
+    row |= {
+        "role__code": checklist.role.code,
+        "role__name": checklist.role.name,
+        "member__display_name": checklist.member.display_name,
+        "assignee__display_name": checklist.assignee.display_name,
     }
+    return _list_row_data(row, [item_data(item) for item in checklist.items.all()])
+
+
+def checklists_data(checklists: QuerySet[Checklist]) -> list[dict]:
+    """ChecklistSerializer(checklists, many=True).data, read as plain rows: the lists, then all their items.
+
+    Two queries, as with the prefetch, but no model instance is built for the 25 items of a member's day.
+    """
+    rows = list(checklists.prefetch_related(None).values(*LIST_FIELDS))
+    items: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    for item in ChecklistItem.objects.filter(checklist_id__in=items).order_by("order", "id").values("checklist_id", *ITEM_FIELDS):
+        items[item["checklist_id"]].append(item_row_data(item))
+    return [_list_row_data(row, items[row["id"]]) for row in rows]
 
 
 class TickInputSerializer(serializers.Serializer):

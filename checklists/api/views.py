@@ -22,6 +22,7 @@ from checklists.api.serializers import (
     TokenInputSerializer,
     TokenOutputSerializer,
     checklist_data,
+    checklists_data,
     item_data,
 )
 from checklists.models import Checklist, ChecklistItem
@@ -63,7 +64,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(parameters=[ChecklistQuerySerializer])
     def list(self, request, *args, **kwargs):
-        return Response([checklist_data(checklist) for checklist in self.get_queryset()])
+        return Response(checklists_data(self.get_queryset()))
 
     def retrieve(self, request, *args, **kwargs):
         return Response(checklist_data(self.get_object()))

@@ -525,6 +525,7 @@ class _Context:
     members: dict[int, Member] = field(default_factory=dict)  # the recipients, once known (active members only)
     names: dict[int, str] = field(default_factory=dict)  # display names of the people the message lines name
     today_url: str = ""
+    dues: dict[datetime, str] = field(default_factory=dict)  # due time -> as a line shows it (a shop's items share a few)
 
 
 def _context(*, team: Team, now: datetime, escalations: list[_Pending]) -> _Context:
@@ -624,7 +625,9 @@ def _owners(escalation: _Pending) -> set[int]:
 
 def _subject_line(ctx: _Context, escalation: _Pending) -> tuple[str, str, str, str]:
     """(text, whose, due HH:MM, url) for one line of a message."""
-    due = escalation.due_at.astimezone(business_tz()).strftime("%m-%d %H:%M")
+    due = ctx.dues.get(escalation.due_at)
+    if due is None:
+        due = ctx.dues[escalation.due_at] = escalation.due_at.astimezone(business_tz()).strftime("%m-%d %H:%M")
     if escalation.item_id:
         item = escalation.item
         checklist = item.checklist
@@ -650,9 +653,10 @@ def _message(*, notify: str, lines: list[tuple[str, str, str, str]], count: int,
     if repeat:
         title = _("Again: %(title)s") % {"title": title}
     base = settings.OPSTEAM_BASE_URL.rstrip("/")
+    line = _("- [%(text)s](%(url)s) · %(whose)s · due %(due)s")
+    # Translated once, not once a line.
     body = "\n".join(
-        _("- [%(text)s](%(url)s) · %(whose)s · due %(due)s") % {"text": text, "url": base + url, "whose": whose, "due": due}
-        for text, whose, due, url in lines[:MESSAGE_LINES]
+        line % {"text": text, "url": base + url, "whose": whose, "due": due} for text, whose, due, url in lines[:MESSAGE_LINES]
     )
     if count > MESSAGE_LINES:
         body += "\n" + _("- … and %(more)d more") % {"more": count - MESSAGE_LINES}
@@ -668,7 +672,9 @@ def ack_url(*, notification: Notification) -> str:
 
 
 def _notify_spec(ctx: _Context, *, recipient_id: int, escalations: list[_Pending], repeat: bool):
-    """The notification for one recipient and level, or None when the recipient is no longer an active member."""
+    """The notification for one recipient and level, or None when the recipient is no longer an active member.
+
+    In the site's language: the caller holds override(settings.LANGUAGE_CODE)."""
     from checklists.services.notifications import NotificationSpec
 
     recipient = ctx.members.get(recipient_id)
@@ -679,12 +685,11 @@ def _notify_spec(ctx: _Context, *, recipient_id: int, escalations: list[_Pending
     lines = [_subject_line(ctx, e) for e in escalations[:MESSAGE_LINES]]
     before_due = all(e.due_at > ctx.now for e in escalations)
     urgent = any(e.level.urgent for e in escalations)
-    with override(settings.LANGUAGE_CODE):
-        # A lead level that went past the lead (no lead, or the lead's own work) reads as the director's.
-        notify = first.notify
-        if notify == NotifyWhom.LEAD and recipient.is_director and ctx.leads.get(first.role_id) != recipient.pk:
-            notify = NotifyWhom.DIRECTOR
-        title, body = _message(notify=notify, lines=lines, count=len(escalations), repeat=repeat, before_due=before_due)
+    # A lead level that went past the lead (no lead, or the lead's own work) reads as the director's.
+    notify = first.notify
+    if notify == NotifyWhom.LEAD and recipient.is_director and ctx.leads.get(first.role_id) != recipient.pk:
+        notify = NotifyWhom.DIRECTOR
+    title, body = _message(notify=notify, lines=lines, count=len(escalations), repeat=repeat, before_due=before_due)
     return NotificationSpec(
         recipient=recipient,
         kind="escalation" if first.notify != NotifyWhom.OWNER else "reminder",
@@ -702,28 +707,30 @@ def _notifications_write(ctx: _Context, groups: dict[tuple[int, int], list[_Pend
     """The groups' notifications and deliveries with bulk inserts, in a fixed number of queries however many groups."""
     from checklists.services.notifications import notification_create_many, notification_ids_reserve
 
-    specs = [_notify_spec(ctx, recipient_id=key[0], escalations=escalations, repeat=repeat) for key, escalations in groups.items()]
-    specs = [spec for spec in specs if spec is not None]
-    # The one-click acknowledge link needs the notification's id: reserved first where the database can,
-    # so the body goes in whole; else added once the rows exist (in the same transaction either way: the
-    # deliveries, sent after commit, carry it).
-    ids = notification_ids_reserve(count=len(specs))
-    if ids is not None:
-        specs = [
-            replace(spec, pk=pk, body=spec.body + _ack_line(Notification(pk=pk, recipient=spec.recipient)))
-            for spec, pk in zip(specs, ids, strict=True)
-        ]
-        return notification_create_many(team=ctx.team, specs=specs, now=ctx.now)
-    notifications = notification_create_many(team=ctx.team, specs=specs, now=ctx.now)
-    for notification in notifications:
-        notification.body += _ack_line(notification)
+    # One override for all the messages and their links, not one each (a sweep writes fifty or hundreds).
+    with override(settings.LANGUAGE_CODE):
+        specs = [_notify_spec(ctx, recipient_id=key[0], escalations=escalations, repeat=repeat) for key, escalations in groups.items()]
+        specs = [spec for spec in specs if spec is not None]
+        # The one-click acknowledge link needs the notification's id: reserved first where the database can,
+        # so the body goes in whole; else added once the rows exist (in the same transaction either way: the
+        # deliveries, sent after commit, carry it).
+        ids = notification_ids_reserve(count=len(specs))
+        if ids is not None:
+            specs = [
+                replace(spec, pk=pk, body=spec.body + _ack_line(Notification(pk=pk, recipient=spec.recipient)))
+                for spec, pk in zip(specs, ids, strict=True)
+            ]
+            return notification_create_many(team=ctx.team, specs=specs, now=ctx.now)
+        notifications = notification_create_many(team=ctx.team, specs=specs, now=ctx.now)
+        for notification in notifications:
+            notification.body += _ack_line(notification)
     Notification.objects.bulk_update(notifications, ["body"], batch_size=500)
     return notifications
 
 
 def _ack_line(notification: Notification) -> str:
-    with override(settings.LANGUAGE_CODE):
-        return "\n\n" + _("[Acknowledge: I am on it](%(url)s)") % {"url": ack_url(notification=notification)}
+    """The message's one-click acknowledge link, in the active language (the caller's override)."""
+    return "\n\n" + _("[Acknowledge: I am on it](%(url)s)") % {"url": ack_url(notification=notification)}
 
 
 def _notify_group(ctx: _Context, *, recipient_id: int, escalations: list[_Pending], repeat: bool) -> Notification | None:

@@ -168,7 +168,13 @@ def pg_array(values: Iterable) -> str:
     psycopg adapts a list element by element in Python: a thousand timestamps cost over 2 ms, and a
     steady-state sweep sends ten such lists (issue 8). The literal is one string, parsed by PostgreSQL.
     """
-    return "{" + ",".join(_pg_array_element(value) for value in values) + "}"
+    values = values if isinstance(values, list) else list(values)
+    if all(value is None or type(value) is int for value in values):
+        # Ids (most of the lists): "None" can only come from None among digits and commas.
+        return "{" + ",".join(map(str, values)).replace("None", "NULL") + "}"
+    # Timestamps and labels repeat (a thousand items share a few due times): each distinct value is quoted once.
+    quoted: dict = {}
+    return "{" + ",".join([quoted.get(v) or quoted.setdefault(v, _pg_array_element(v)) for v in values]) + "}"
 
 
 def _pg_array_element(value) -> str:

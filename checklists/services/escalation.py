@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -40,6 +41,7 @@ from roles.models import Member, MemberRole, Role, Team
 from roles.selectors import cover_map_for_date, member_led_role_ids, workday_is
 
 logger = logging.getLogger(__name__)
+User = get_user_model()
 
 # The default chain (issue 4): the owner 30 minutes before due, the role lead at due + 30 min, the director at due + 2 h.
 DEFAULT_LEVELS = [
@@ -561,11 +563,22 @@ def _context(*, team: Team, now: datetime, escalations: list[_Pending]) -> _Cont
         team=team,
         now=now,
         covers=cover_map_for_date(team=team, day=local_date(now)),
-        directors=list(Member.objects.filter(team=team, is_director=True).active().order_by("pk").values_list("pk", flat=True)),
+        directors=_directors(team=team),
         leads=leads,
         role_members=role_members,
         today_url=reverse("today"),
     )
+
+
+def _directors(*, team: Team) -> list[int]:
+    """The team's active directors' member ids, lowest first (Member.objects.active(), in two steps)."""
+    # A shop has one or two directors among thousands of members, which the planner cannot tell: joined to
+    # the users in one query it read every user of the site to find them (1.9 ms of a steady-state sweep).
+    directors = dict(Member.objects.filter(team=team, is_director=True, is_active=True).order_by().values_list("pk", "user_id"))
+    if not directors:
+        return []
+    active = set(User.objects.filter(pk__in=directors.values(), is_active=True).values_list("pk", flat=True))
+    return sorted(pk for pk, user_id in directors.items() if user_id in active)
 
 
 def _context_members_load(ctx: _Context, *, recipient_ids: set[int], escalations: list[_Pending]) -> None:

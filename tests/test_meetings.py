@@ -184,6 +184,19 @@ def test_the_evening_agenda_gives_todays_sales_against_the_daily_target(team, di
     assert "Under 50% of the day's target" in item.prepared
 
 
+def test_the_weekly_agenda_compares_the_whole_of_last_week_with_the_two_before(team, director, settings):
+    from roles.services.kpi import entry_save
+
+    settings.LANGUAGE_CODE = "en"
+    last_monday = MONDAY.date() - timedelta(weeks=1)  # 2026-11-16
+    for n in range(7):  # 1,000 a day last week, 7,000 in all
+        entry_save(team=team, day=last_monday + timedelta(days=n), figures={"sales": "1000"}, actor=director, now=MONDAY)
+    meetings_create_due(team=team, now=MONDAY)
+    item = meeting_on(team, "M-WEEKLY", MONDAY.date()).agenda_items.get(title="Last week's figures against the weeks before")
+    assert "11-16–11-22" in item.prepared  # Monday to Sunday, not Monday alone
+    assert "7,000.00" in item.prepared
+
+
 def test_the_evening_agenda_shows_each_escalated_item_once_at_its_highest_level(team, generate, warehouse_member, settings):
     settings.LANGUAGE_CODE = "en"
     import uuid

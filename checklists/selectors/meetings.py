@@ -213,7 +213,9 @@ def _role_open_work(*, team: Team, roles: list[Role], day: date) -> dict[int, st
 
 def _week_comparison(*, team: Team, day: date) -> str:
     """Last week's figures against the two weeks before (PLAYBOOK §6 weekly), as a Markdown table."""
-    view = week_view(team=team, day=day - timedelta(days=7))
+    # The whole of last week, Monday to Sunday: week_view runs each week from its Monday to the weekday of
+    # the day it is given, so the Sunday before the meeting (not the same weekday a week earlier).
+    view = week_view(team=team, day=day - timedelta(days=day.weekday() + 1))
     if not any(v is not None for _metric, values, _shown in view.rows for v in values):
         return _("No figures recorded for the last three weeks.")
     head = [_("Metric")] + [f"{start:%m-%d}–{end:%m-%d}" for start, end in view.weeks]

@@ -56,6 +56,16 @@ def test_changing_a_closed_item_is_recorded_as_an_edit(wh_items, warehouse_membe
     assert TickEvent.objects.latest("id").changes == {"note": ["", "补充说明"]}
 
 
+def test_a_page_opened_before_the_item_was_ticked_cannot_turn_done_into_not_done(wh_items, warehouse_member, warehouse_lead):
+    item = wh_items["SC-WH-2"]
+    tick_record(item=item, actor=warehouse_lead, now=MONDAY)  # the lead ticks it on the member's behalf
+    with pytest.raises(ValidationError, match=r"冯仓库.*08:00.*撤销"):
+        tick_record(item=item, actor=warehouse_member, now=MONDAY, status="not_done", note="没空")  # the member's stale page
+    item.refresh_from_db()
+    assert (item.status, item.note) == ("done", "")
+    assert TickEvent.objects.count() == 1
+
+
 def test_undo_reopens_and_is_recorded_and_idempotent(wh_items, warehouse_member):
     tick_record(item=wh_items["SC-WH-2"], actor=warehouse_member, now=MONDAY)
     item, changed = tick_undo(item=wh_items["SC-WH-2"], actor=warehouse_member, now=MONDAY)

@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from checklists.models import Checklist, ChecklistItem, Escalation, EscalationStatus, ItemKind, ItemStatus, TickAction, TickEvent
 from checklists.models.runs import covering
 from checklists.services.escalation import escalation_resolve
+from opsteam.lib.clock import local_time
 from opsteam.lib.numbers import decimal_parse
 from roles.models import Member
 from roles.selectors import member_led_role_ids
@@ -156,6 +157,19 @@ def tick_record(
             raise Http404
     if item.is_group:
         raise ValidationError({"item": _("Tick the sub-items; this item is done when they all are.")})
+    if item.status != ItemStatus.OPEN and status != item.status:
+        # A page opened before someone else closed the item (a second phone, the lead ticking on a member's
+        # behalf) must not turn their done into not done, or back, without anyone seeing it: undo comes first.
+        raise ValidationError(
+            {
+                "item": _("%(name)s already marked this item %(status)s at %(time)s. Undo it first if it should change.")
+                % {
+                    "name": item.done_by.display_name if item.done_by else _("Someone"),
+                    "status": item.get_status_display(),
+                    "time": local_time(item.done_at).strftime("%H:%M"),
+                }
+            }
+        )
     note = (note or "").strip()
     text_value = (text_value or "").strip()
     parsed = decimal_parse(value)

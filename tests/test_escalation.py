@@ -194,6 +194,34 @@ def test_completing_a_duty_stops_everything(team, people):
     assert sent(created_at__gt=monday(10, 35)) == []
 
 
+def test_undoing_a_tick_takes_the_chain_up_again(team, people, generate):
+    from checklists.services.ticks import tick_undo
+
+    member, lead, director = people
+    generate(monday(8))
+    item = ChecklistItem.objects.get(checklist__member=member, playbook_id="SC-WH-2")  # due 10:00
+    sweep(team, monday(9, 25), monday(10, 30))
+    tick_record(item=item, actor=member, now=monday(10, 32))
+    tick_undo(item=item, actor=member, now=monday(10, 34))  # ticked by mistake: still not done, and late
+    assert set(Escalation.objects.filter(item=item).values_list("status", flat=True)) == {EscalationStatus.OPEN}
+    sweep(team, monday(10, 35), monday(12, 5))
+    # The lead's level repeats again an hour after the undo (at the 11:35 sweep), and the director's comes at 12:00.
+    assert Notification.objects.filter(recipient=lead, created_at=monday(11, 35), escalations__item=item).exists()
+    assert Notification.objects.filter(recipient=director, created_at=monday(12), escalations__item=item).exists()
+
+
+def test_reopening_a_completed_duty_takes_its_chain_up_again(team, people):
+    from checklists.services.tasks import task_reopen
+
+    member, _lead, director = people
+    task = duty(team, owner=member, due=monday(10))
+    sweep(team, monday(9), monday(10, 35))
+    task_complete(task=task, member=member, now=monday(10, 35))
+    task_reopen(task=task, member=member, now=monday(10, 40))
+    sweep(team, monday(10, 45), monday(12, 5))
+    assert Notification.objects.filter(recipient=director, created_at=monday(12), escalations__task=task).exists()
+
+
 # --- quiet hours ---------------------------------------------------------------------------------------
 
 

@@ -1027,6 +1027,25 @@ def escalation_acknowledge_by_link(*, token: str, now: datetime, ip: str | None 
     return notification, count
 
 
+def escalation_reopen(*, now: datetime, item: ChecklistItem | None = None, task: Task | None = None) -> int:
+    """Undo (or a reopened duty) takes the chain up where the tick stopped it: nothing late goes unnoticed.
+
+    Each resolved level is open again, or acknowledged if it was, and an unacknowledged level's repeats
+    resume one interval from now; levels not raised yet are raised by the next sweep as for any open item.
+    """
+    rows = Escalation.objects.filter(status=EscalationStatus.RESOLVED)
+    rows = rows.filter(item=item) if item is not None else rows.filter(task=task)
+    reopened = rows.filter(acknowledged_at__isnull=False).update(status=EscalationStatus.ACKNOWLEDGED, resolved_at=None)
+    for escalation in rows.filter(acknowledged_at__isnull=True).select_related("level"):
+        level = escalation.level
+        repeats_left = escalation.notified_at is not None and escalation.repeats_sent < level.repeat_times
+        escalation.status, escalation.resolved_at = EscalationStatus.OPEN, None
+        escalation.next_repeat_at = now + timedelta(minutes=level.repeat_every_minutes) if repeats_left else None
+        escalation.save(update_fields=["status", "resolved_at", "next_repeat_at"])
+        reopened += 1
+    return reopened
+
+
 def escalation_resolve(*, now: datetime, item: ChecklistItem | None = None, task: Task | None = None) -> int:
     """Done (or closed) stops the whole chain: every open or acknowledged level is resolved, no repeat follows."""
     rows = Escalation.objects.filter(status__in=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED])

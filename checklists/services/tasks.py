@@ -249,6 +249,9 @@ def task_reopen(*, task: Task, member: Member, now: datetime, ip: str | None = N
         return task
     task.status, task.done_at, task.done_by = TaskStatus.OPEN, None, None
     task.save(update_fields=["status", "done_at", "done_by"])
+    from checklists.services.escalation import escalation_reopen
+
+    escalation_reopen(task=task, now=now)  # completing it had stopped its chain
     TaskEvent.objects.create(task=task, actor=member, action="reopen", changes={"status": "open"}, at=now, ip=ip)
     return task
 

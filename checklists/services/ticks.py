@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from checklists.models import Checklist, ChecklistItem, Escalation, EscalationStatus, ItemKind, ItemStatus, TickAction, TickEvent
 from checklists.models.runs import covering
-from checklists.services.escalation import escalation_resolve
+from checklists.services.escalation import escalation_reopen, escalation_resolve
 from opsteam.lib.clock import local_time
 from opsteam.lib.numbers import decimal_parse
 from roles.models import Member
@@ -219,6 +219,8 @@ def tick_undo(*, item: ChecklistItem, actor: Member, now: datetime, ip: str | No
     item.text_value = ""
     item.photo = ""
     item.save(update_fields=TICKED_FIELDS)
+    # The tick had stopped the item's chain; open and late again, it is chased again.
+    escalation_reopen(item=item, now=now)
     changes = _diff(before, _snapshot(item))
     _event_record(item=item, actor=actor, action=TickAction.UNTICK, changes=changes, now=now, ip=ip)
     _group_refresh(item=item)

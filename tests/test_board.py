@@ -287,7 +287,9 @@ def test_the_import_page_names_the_bad_row_and_says_when_a_day_is_replaced(clien
         upload = io.BytesIO("日期,支付金额\n2026-11-20,100\n".encode())
         upload.name = "x.csv"
         response = client.post("/board/import/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="en")
-    assert "These days were already recorded and have been replaced: 2026-11-20" in response.content.decode()
+    html = response.content.decode()
+    assert "Some days were already recorded: the file's figures replaced those, the others were kept." in html
+    assert "2026-11-20: 1 replaced, 0 added, 0 kept (not in the file)." in html
 
 
 def test_the_figures_page_saves_the_days_figures(client, team, director, service_member):

@@ -12,6 +12,7 @@ from django.utils import translation
 
 from checklists.services.playbook import playbook_load
 from roles.models import Kpi, Metric, MetricEntry, MetricKind, SplitKind, Target
+from roles.models.kpi import MetricEntryChange
 from roles.selectors.kpi import (
     daily_targets,
     figures_by_day,
@@ -340,14 +341,63 @@ def test_an_import_refuses_a_row_with_its_reason(team, row, reason):
     assert not MetricEntry.objects.exists()
 
 
-def test_reimporting_a_day_replaces_it_and_says_so(team):
+def test_reimporting_a_day_replaces_the_files_figures_and_keeps_the_others(team):
     _import(team, CSV)
-    _figures(team, date(2026, 11, 20), gross_profit="500")
-    result = _import(team, "日期,支付金额\n2026-11-20,777\n")
+    _figures(team, date(2026, 11, 20), gross_profit="500", ad_spend="3000")
+    with translation.override("en"):
+        result = _import(team, "日期,支付金额,访客数\n2026-11-20,777,1000\n")
+        summary = result.per_day[0].summary
     assert result.replaced == [date(2026, 11, 20)]
     assert _sales(team) == {date(2026, 11, 20): Decimal(777), date(2026, 11, 21): Decimal(9000)}
-    # The whole day is replaced: figures the new file does not carry are gone too.
-    assert not MetricEntry.objects.filter(date=date(2026, 11, 20), metric__code__in=["visitors", "gross_profit"]).exists()
+    # 浏览量, 支付买家数, 支付订单数 from the first file and 毛利润, 花费 entered by hand are not in the new file: kept.
+    kept = dict(MetricEntry.objects.filter(date=date(2026, 11, 20)).values_list("metric__code", "value"))
+    assert kept["gross_profit"] == Decimal(500)
+    assert kept["ad_spend"] == Decimal(3000)
+    assert kept["page_views"] == Decimal(3500)
+    assert len(kept) == 7
+    assert summary == "2026-11-20: 2 replaced, 0 added, 5 kept (not in the file)."
+
+
+def test_an_empty_cell_in_a_reimport_keeps_the_recorded_figure(team):
+    _import(team, CSV)
+    _import(team, "日期,支付金额,访客数\n2026-11-20,,1100\n")
+    assert _sales(team)[date(2026, 11, 20)] == Decimal("12000.50")
+    assert MetricEntry.objects.get(metric__code="visitors", date=date(2026, 11, 20)).value == 1100
+
+
+def test_a_reimport_records_before_and_after_of_each_changed_figure(team, director):
+    _figures(team, date(2026, 11, 20), sales="100", visitors="50", ad_spend="30")
+    entries_import(
+        team=team,
+        content="日期,支付金额,访客数,浏览量\n2026-11-20,150,50,400\n".encode("gbk"),
+        filename="x.csv",
+        actor=director,
+        now=MONDAY,
+    )
+    changes = MetricEntryChange.objects.filter(actor=director)
+    # 访客数 is unchanged and 花费 untouched: no change recorded for them.
+    assert sorted((c.metric.code, c.before, c.after, c.source) for c in changes) == [
+        ("page_views", None, Decimal(400), "import"),
+        ("sales", Decimal(100), Decimal(150), "import"),
+    ]
+
+
+def test_entering_and_clearing_a_figure_records_before_and_after(team, director):
+    entry_save(team=team, day=date(2026, 11, 20), figures={"sales": "12"}, actor=director, now=MONDAY)
+    entry_save(team=team, day=date(2026, 11, 20), figures={"sales": "15"}, actor=director, now=MONDAY + timedelta(minutes=1))
+    entry_save(team=team, day=date(2026, 11, 20), figures={"sales": ""}, actor=director, now=MONDAY + timedelta(minutes=2))
+    assert list(MetricEntryChange.objects.order_by("at").values_list("before", "after")) == [
+        (None, Decimal(12)),
+        (Decimal(12), Decimal(15)),
+        (Decimal(15), None),
+    ]
+    assert not MetricEntry.objects.exists()
+
+
+def test_a_failed_import_records_no_change(team):
+    with pytest.raises(ValidationError):
+        _import(team, CSV + "2026-11-22,800,abc,100,1,1,测试\n")
+    assert not MetricEntryChange.objects.exists()
 
 
 def test_a_file_that_is_neither_csv_nor_xlsx_is_refused_clearly(team):

@@ -240,7 +240,13 @@ def kpi_import(request):
             "replaced": [d.isoformat() for d in result.replaced],
             "figures": result.figures,
             "ignored_columns": result.ignored_columns,
-            "message": _("Imported %(figures)d figures for %(days)d days; %(replaced)d days replaced.")
-            % {"figures": result.figures, "days": len(result.days), "replaced": len(result.replaced)},
+            "per_day": [{"date": d.day.isoformat(), "replaced": d.replaced, "added": d.added, "kept": d.kept} for d in result.per_day],
+            "message": " ".join(
+                [
+                    _("Imported %(figures)d figures for %(days)d days; figures the file does not carry were kept.")
+                    % {"figures": result.figures, "days": len(result.days)},
+                    *(d.summary for d in result.per_day),
+                ]
+            ),
         }
     )

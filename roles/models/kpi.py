@@ -154,6 +154,35 @@ class MetricEntry(models.Model):
         return f"{self.date} {self.metric_id}={self.value}"
 
 
+class MetricEntryChange(models.Model):
+    """One change of a recorded figure, with its value before and after (empty: there was none, or it was removed)."""
+
+    # MetricEntry keeps only the latest value and writer: this is the history the audit trail needs (issue 7).
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", verbose_name=_("metric"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("member"))
+    date = models.DateField(_("date"))
+    before = models.DecimalField(_("before"), max_digits=16, decimal_places=2, null=True, blank=True)
+    after = models.DecimalField(_("after"), max_digits=16, decimal_places=2, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=EntrySource.choices, default=EntrySource.FORM)
+    actor = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("changed by"))
+    at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("change of a daily figure")
+        verbose_name_plural = _("changes of daily figures")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(before__isnull=False) | Q(after__isnull=False), name="roles_metricentrychange_before_or_after"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "-at"], name="roles_entrychange_team_at")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.metric_id}: {self.before} → {self.after}"
+
+
 class SplitKind(models.TextChoices):
     NONE = "none", _("Not split (a level for the month)")
     EVEN = "even", _("Evenly over the month's days")

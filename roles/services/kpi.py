@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from opsteam.lib.clock import local_date
@@ -31,6 +32,7 @@ from roles.models import (
     Target,
     Team,
 )
+from roles.models.kpi import MetricEntryChange
 
 FIGURE_KEYS = {"id", "code", "name", "unit", "direction", "periods", "aliases", "scope", "aggregation", "source"}
 RATIO_KEYS = FIGURE_KEYS | {"numerator", "denominator"}
@@ -176,19 +178,83 @@ def entry_save(
             errors.extend(exc.messages)
     if errors:
         raise ValidationError(errors)
-    saved: dict[str, Decimal | None] = {}
-    for metric, value in parsed.items():
-        if value is None:
-            MetricEntry.objects.filter(metric=metric, date=day, member=member).delete()
-        else:
-            MetricEntry.objects.update_or_create(
-                metric=metric,
-                date=day,
-                member=member,
-                defaults={"team": team, "value": value, "source": source, "entered_by": actor, "entered_at": now},
+    _entries_write(
+        team=team, values={(day, metric): value for metric, value in parsed.items()}, member=member, source=source, actor=actor, now=now
+    )
+    return {metric.code: value for metric, value in parsed.items()}
+
+
+@dataclass
+class DayWrite:
+    """What a write did to one day's figures: values overwritten, figures added, figures removed."""
+
+    replaced: int = 0
+    added: int = 0
+    removed: int = 0
+
+
+def _entries_write(
+    *,
+    team: Team,
+    values: dict[tuple[date, Metric], Decimal | None],
+    member: Member | None,
+    source: str,
+    actor: Member | None,
+    now: datetime,
+) -> dict[date, DayWrite]:
+    """Write the given figures (None removes one) and record every change with its before and after value.
+
+    Only the (day, metric) pairs given are touched. A value equal to the stored one is counted as replaced but not
+    rewritten, so the audit trail shows who last changed the number, not who last sent it again.
+    """
+    counts: dict[date, DayWrite] = {day: DayWrite() for day, _metric in values}
+    # Locked: two people saving the same day read the same before-values otherwise.
+    stored = {
+        (e.date, e.metric_id): e
+        for e in MetricEntry.objects.select_for_update().filter(
+            team=team, member=member, date__in=counts.keys(), metric__in={metric for _day, metric in values}
+        )
+    }
+    new, changed, removed, changes = [], [], [], []
+    for (day, metric), value in values.items():
+        entry = stored.get((day, metric.pk))
+        if entry is None and value is None:
+            continue
+        if entry is None:
+            new.append(
+                MetricEntry(team=team, metric=metric, member=member, date=day, value=value, source=source, entered_by=actor, entered_at=now)
             )
-        saved[metric.code] = value
-    return saved
+            counts[day].added += 1
+        elif value is None:
+            removed.append(entry.pk)
+            counts[day].removed += 1
+        else:
+            counts[day].replaced += 1
+            if entry.value == value:
+                continue
+            changed.append(entry)
+        changes.append(
+            MetricEntryChange(
+                team=team,
+                metric=metric,
+                member=member,
+                date=day,
+                before=entry.value if entry is not None else None,
+                after=value,
+                source=source,
+                actor=actor,
+                at=now,
+            )
+        )
+        if entry is not None and value is not None:
+            entry.value, entry.source, entry.entered_by, entry.entered_at = value, source, actor, now
+    if removed:
+        MetricEntry.objects.filter(pk__in=removed).delete()
+    if changed:
+        MetricEntry.objects.bulk_update(changed, ["value", "source", "entered_by", "entered_at"])
+    MetricEntry.objects.bulk_create(new)
+    MetricEntryChange.objects.bulk_create(changes)
+    return counts
 
 
 # --- import ------------------------------------------------------------------------------------------------------
@@ -199,13 +265,33 @@ MAX_ERRORS = 20
 
 
 @dataclass
+class ImportDay:
+    """One imported day: figures of the file that replaced recorded ones, new ones, and recorded ones kept."""
+
+    day: date
+    replaced: int
+    added: int
+    kept: int
+
+    @property
+    def summary(self) -> str:
+        return _("%(day)s: %(replaced)d replaced, %(added)d added, %(kept)d kept (not in the file).") % {
+            "day": self.day.isoformat(),
+            "replaced": self.replaced,
+            "added": self.added,
+            "kept": self.kept,
+        }
+
+
+@dataclass
 class ImportResult:
-    """What an import saved: the days, the days it replaced, and the columns it did not know."""
+    """What an import saved: the days, the days whose recorded figures it replaced, each day's counts, unknown columns."""
 
     days: list[date] = field(default_factory=list)
     replaced: list[date] = field(default_factory=list)
     figures: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    per_day: list[ImportDay] = field(default_factory=list)
 
 
 def _rows_from_csv(content: bytes) -> list[list]:
@@ -260,7 +346,7 @@ def _cell_text(cell) -> str:
 
 
 def entries_import(*, team: Team, content: bytes, filename: str, actor: Member | None, now: datetime) -> ImportResult:
-    """Import a shop's analytics export: all rows or none; a day already recorded is replaced (and reported)."""
+    """Import a shop's analytics export: all rows or none; the file's figures replace recorded ones, others are kept."""
     if len(content) > MAX_IMPORT_BYTES:
         raise ValidationError(_("The file is larger than 5 MB: export fewer days at a time."))
     name = filename.lower()
@@ -335,23 +421,26 @@ def entries_import(*, team: Team, content: bytes, filename: str, actor: Member |
         raise ValidationError(_("The file has a header but no rows of figures."))
 
     with transaction.atomic():
-        shop_entries = MetricEntry.objects.filter(team=team, member__isnull=True, date__in=parsed.keys(), metric__scope=MetricScope.SHOP)
-        result.replaced = sorted(set(shop_entries.values_list("date", flat=True)))
-        # Re-importing a day replaces the whole day: a figure missing from the new file does not linger.
-        shop_entries.delete()
-        MetricEntry.objects.bulk_create(
-            MetricEntry(
-                team=team,
-                metric=metric,
-                date=day,
-                value=value,
-                source=EntrySource.IMPORT,
-                entered_by=actor,
-                entered_at=now,
-            )
-            for day, values in parsed.items()
-            for metric, value in values.items()
+        # Re-importing a day replaces the figures of the columns the file carries and keeps the others, such as
+        # 花费 or 毛利润 entered by hand: a shop export rarely has every figure. An empty cell keeps the recorded value.
+        recorded = dict(
+            MetricEntry.objects.filter(team=team, member__isnull=True, date__in=parsed.keys())
+            .values_list("date")
+            .annotate(n=Count("id"))
+            .order_by()
         )
+        written = _entries_write(
+            team=team,
+            values={(day, metric): value for day, values in parsed.items() for metric, value in values.items()},
+            member=None,
+            source=EntrySource.IMPORT,
+            actor=actor,
+            now=now,
+        )
+    for day in sorted(parsed):
+        counts = written.get(day, DayWrite())
+        result.per_day.append(ImportDay(day=day, replaced=counts.replaced, added=counts.added, kept=recorded.get(day, 0) - counts.replaced))
+    result.replaced = [d.day for d in result.per_day if d.replaced]
     result.days = sorted(parsed)
     result.figures = sum(len(values) for values in parsed.values())
     return result

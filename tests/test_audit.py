@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
-from checklists.models import ChecklistItem, Escalation
-from checklists.selectors.audit import PAGE_SIZE, audit_list
+from checklists.models import ChecklistItem, Escalation, ItemKind
+from checklists.selectors.audit import PAGE_SIZE, AuditRow, audit_list
 from checklists.services.escalation import escalation_acknowledge_all_mine, escalation_sweep
 from checklists.services.tasks import task_complete, task_create
 from checklists.services.ticks import tick_record, tick_undo
@@ -106,3 +107,82 @@ def test_acknowledging_through_the_api_records_from_where(team, warehouse_member
     assert response.status_code == 200
     escalation.refresh_from_db()
     assert escalation.acknowledged_ip == "203.0.113.77"
+
+
+def _page(member, url="/audit/", language="en") -> str:
+    client = Client()
+    client.force_login(member.user)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_page_names_actions_and_changes_in_the_readers_language_not_as_codes(ticked, team, warehouse_member, director):
+    wh, _service_item = ticked
+    tick_undo(item=wh[0], actor=warehouse_member, now=MONDAY + timedelta(minutes=3))
+    # 05:00 in Shanghai is 21:00 the day before in UTC, the form the duty's event stores.
+    task = task_create(
+        team=team, title="补货表", due_at=MONDAY - timedelta(hours=3), source="recurring", now=MONDAY, owner=warehouse_member
+    )
+    task_complete(task=task, member=warehouse_member, now=MONDAY + timedelta(minutes=6))
+    page = _page(director)
+    for label in ("Ticked", "Undone", "Created the duty", "Completed the duty", "Checklist", "Duty"):
+        assert label in page
+    assert "Status: Open → Done" in page
+    assert "Status: Done → Open" in page
+    assert "Due at: 2026-11-23 05:00" in page
+    assert "['" not in page
+    assert "+00:00" not in page
+    assert "tick tick" not in page
+
+
+def test_the_chinese_page_shows_choice_labels_not_codes(ticked, director):
+    page = _page(director, language="zh-hans")
+    assert "已打勾" in page  # TickAction.TICK
+    assert "待完成 → 完成" in page  # ItemStatus open → done
+    assert "open" not in page.split("<tbody>")[1]
+
+
+def test_a_count_tick_shows_an_empty_before_as_a_dash(service_member, director, generate, frozen):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5", kind=ItemKind.COUNT)
+    tick_record(item=item, actor=service_member, now=MONDAY, value="10")
+    assert "Value: – → 10.00" in _page(director)
+
+
+def test_a_photo_is_shown_as_uploaded_not_as_its_storage_path():
+    row = AuditRow(at=MONDAY, kind="tick", action="tick", actor="", subject="", changes={"photo": ["", "ticks/2026/11/23/a.jpg"]})
+    with translation.override("en"):
+        assert row.change_lines == [("Photo", "– → Uploaded")]
+        assert row.action_label == "Ticked"
+
+
+def test_an_unknown_action_or_key_is_shown_as_it_is():
+    row = AuditRow(at=MONDAY, kind="duty", action="merge", actor="", subject="", changes={"weird": "x"})
+    assert row.action_label == "merge"
+    assert row.change_lines == [("weird", "x")]
+
+
+def test_figures_and_targets_are_named_and_their_missing_address_is_explained(team, director, frozen):
+    from roles.models import Metric
+    from roles.services.kpi import entry_save
+
+    code = Metric.objects.filter(team=team, is_active=True).values_list("code", flat=True).first()
+    entry_save(team=team, day=MONDAY.date(), figures={code: "1234.5"}, actor=director, now=MONDAY)
+    page = _page(director)
+    assert "Entered figures" in page
+    assert "Value: 1234.50" in page
+    assert 'title="No address is recorded for this kind of change."' in page
+    assert "–</td>" not in page  # the bare dash that read like a missing value
+
+
+def test_a_duty_page_names_its_record_events(team, warehouse_member, frozen):
+    task = task_create(
+        team=team, title="补货表", due_at=MONDAY + timedelta(hours=3), source="recurring", now=MONDAY, owner=warehouse_member
+    )
+    task_complete(task=task, member=warehouse_member, now=MONDAY + timedelta(minutes=6))
+    page = _page(warehouse_member, url=f"/tasks/{task.pk}/")
+    assert "· Created the duty" in page
+    assert "· Completed the duty" in page
+    assert "· create" not in page
+    assert "· complete" not in page

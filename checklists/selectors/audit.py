@@ -13,12 +13,16 @@ import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
 from django.db.models import Q
+from django.utils import dateformat, timezone
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from checklists.models import Amendment, Escalation, TickEvent
-from checklists.models.tasks import TaskEvent
+from checklists.models import Amendment, ChecklistItem, Escalation, TickAction, TickEvent
+from checklists.models.tasks import Task, TaskEvent
 from roles.models import Member, MetricEntry, Target
 from roles.selectors import member_led_role_ids
 
@@ -26,18 +30,127 @@ PAGE_SIZE = 50
 MAX_PAGE = 200  # 10,000 rows back; older history is in the admin and the database
 
 
+# What the page calls each source and each action. The codes are stored in the event rows (TaskEvent.action and
+# Amendment.field have no choices, MetricEntry.source's labels describe a row, not an act), so the labels live
+# here rather than as model choices: changing choices would need a migration. Ticks use TickAction's labels.
+KIND_LABELS = {
+    "tick": gettext_lazy("Checklist"),
+    "duty": gettext_lazy("Duty"),
+    "minutes": gettext_lazy("Minutes"),
+    "escalation": gettext_lazy("Escalation"),
+    "figure": gettext_lazy("Figures"),
+    "target": gettext_lazy("Target"),
+}
+ACTION_LABELS = {
+    "tick": {choice.value: choice.label for choice in TickAction},
+    "duty": {
+        "create": gettext_lazy("Created the duty"),
+        "assign": gettext_lazy("Assigned the duty"),
+        "complete": gettext_lazy("Completed the duty"),
+        "reopen": gettext_lazy("Reopened the duty"),
+    },
+    "minutes": {
+        "notes": gettext_lazy("Amended the notes"),
+        "decision": gettext_lazy("Added a decision"),
+        "action_item": gettext_lazy("Added an action item"),
+    },
+    "escalation": {"acknowledge": gettext_lazy("Acknowledged")},
+    "figure": {
+        "form": gettext_lazy("Entered figures"),
+        "import": gettext_lazy("Imported figures"),
+        "api": gettext_lazy("Sent figures through the API"),
+    },
+    "target": {"set": gettext_lazy("Set the target")},
+}
+# The model whose fields a source's change keys name, and the keys that are not a field's own name.
+CHANGE_FIELDS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
+    "tick": (ChecklistItem, {}),
+    "duty": (Task, {}),
+    "minutes": (Amendment, {}),
+    "escalation": (Escalation, {"level": "level_order"}),
+    "figure": (MetricEntry, {}),
+    "target": (Target, {}),
+}
+EMPTY = "–"
+MAX_VALUE_CHARS = 200
+
+
+def audit_action_label(*, kind: str, action: str) -> str:
+    """The action in the UI language, e.g. ("duty", "create") -> "Created the duty"; an unknown code as it is."""
+    label = ACTION_LABELS.get(kind, {}).get(action)
+    return str(label) if label is not None else action
+
+
+def _model_field(kind: str, key: str) -> models.Field | None:
+    model, renamed = CHANGE_FIELDS.get(kind, (None, {}))
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(renamed.get(key, key))
+    except FieldDoesNotExist:
+        return None
+
+
+def _value_text(model_field: models.Field | None, value) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if model_field is not None:
+        if model_field.choices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        if isinstance(model_field, models.FileField):
+            # The storage path says nothing to a reader; that there is a file is the change.
+            return _("Uploaded")
+        if isinstance(model_field, models.DateTimeField) and isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+            # Stored as UTC ISO text; shown in the shop's time like the row's own time.
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return dateformat.format(moment, "Y-m-d H:i")
+    return Truncator(str(value)).chars(MAX_VALUE_CHARS)
+
+
+def audit_change_lines(*, kind: str, changes: dict) -> list[tuple[str, str]]:
+    """(field label, "before → after" or the value) per changed field, in the UI language and the shop's time."""
+    lines = []
+    for key, value in changes.items():
+        model_field = _model_field(kind, key)
+        label = capfirst(str(model_field.verbose_name)) if model_field is not None else key
+        if isinstance(value, list) and len(value) == 2:  # the tick service's [before, after]
+            text = f"{_value_text(model_field, value[0])} → {_value_text(model_field, value[1])}"
+        else:
+            text = _value_text(model_field, value)
+        lines.append((label, text))
+    return lines
+
+
 @dataclass(frozen=True)
 class AuditRow:
     """One change, whatever table it came from."""
 
     at: datetime
-    kind: str  # tick / duty / minutes / escalation
+    kind: str  # tick / duty / minutes / escalation / figure / target
     action: str
     actor: str
     subject: str
     changes: dict = field(default_factory=dict)
     ip: str | None = None
     on_behalf_of: str = ""
+
+    # Labels are read when the page renders, in the request's language.
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def action_label(self) -> str:
+        return audit_action_label(kind=self.kind, action=self.action)
+
+    @property
+    def change_lines(self) -> list[tuple[str, str]]:
+        return audit_change_lines(kind=self.kind, changes=self.changes)
 
 
 @dataclass

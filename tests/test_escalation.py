@@ -573,6 +573,8 @@ def test_only_the_recipient_a_lead_of_the_role_or_the_director_may_acknowledge(t
 
     assert escalation_acknowledge(escalation=owner_level, member=member, now=monday(12, 5)).acknowledged_by == member
     assert escalation_acknowledge(escalation=lead_level, member=lead, now=monday(12, 5)).acknowledged_by == lead
+    with pytest.raises(PermissionDenied):  # the role's lead cannot silence the level that tells the director
+        escalation_acknowledge(escalation=director_level, member=lead, now=monday(12, 5))
     assert escalation_acknowledge(escalation=director_level, member=director, now=monday(12, 5)).acknowledged_by == director
 
 

@@ -967,11 +967,14 @@ def escalation_sweep(*, team: Team, now: datetime) -> SweepResult:
 
 
 def escalation_can_acknowledge(*, escalation: Escalation, member: Member) -> bool:
-    """The member it was sent to, a lead of its role, or the director."""
+    """The member it was sent to, a lead of its role, or the director; a director's level only the director."""
     if escalation.team_id != member.team_id:
         return False
     if member.is_director or member.user.is_superuser or escalation.recipient_id == member.pk:
         return True
+    if escalation.notify == NotifyWhom.DIRECTOR:
+        # The level that tells the director a role is behind must not be silenced by that role's lead.
+        return False
     if escalation.role_id is not None and escalation.role_id in member_led_role_ids(member=member):
         return True
     # A role duty's reminder goes to every member of the role, but the escalation records only one of them.

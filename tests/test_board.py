@@ -224,8 +224,29 @@ def test_the_excel_export_has_chinese_headers_and_escapes_formulas(client, team,
     names = [row[1].value for row in sheet.iter_rows(min_row=3)]
     assert "'=HYPERLINK(1)" in names
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
-    kpi = {row[0].value: row[1].value for row in workbook["KPI"].iter_rows(min_row=2)}
-    assert kpi["ROI 投入产出比"] == "4.00"
+    kpi = {row[0].value: row for row in workbook["KPI"].iter_rows(min_row=2)}
+    assert kpi["ROI 投入产出比"][1].value == 4.0
+
+
+def test_the_excel_export_writes_numbers_as_numbers_with_number_formats(client, team, day_lists, director):
+    _shop_figures(team)
+    _login(client, director)
+    workbook = load_workbook(io.BytesIO(client.get("/board/export.xlsx", {"date": "2026-11-23"}).content))
+    kpi = {row[0].value: row for row in workbook["KPI"].iter_rows(min_row=2)}
+    sales, conversion = kpi["支付金额"], kpi["全店成交转化率"]
+    assert (sales[1].value, sales[1].number_format) == (16000.0, "#,##0.00")
+    assert (sales[2].value, sales[2].number_format) == (230000.0, "#,##0.00")  # 23 days of 10,000
+    assert (conversion[1].value, conversion[1].number_format) == (0.05, "0.00%")  # 100 buyers of 2,000 visitors
+    assert (conversion[5].value, conversion[5].number_format) == (100.0, "#,##0")
+    judged = {row[0].value: row for row in workbook["考核目标"].iter_rows(min_row=2)}
+    assert (judged["K-ROI"][2].value, judged["K-ROI"][2].number_format) == (4.0, "#,##0.00")
+    assert isinstance(judged["K-DAILY-SALES"][2].value, float)
+    assert judged["K-DAILY-SALES"][2].number_format == "0%"
+    day = next(row for row in workbook["日销售达标"].iter_rows(min_row=2) if row[0].value.date() == DAY)
+    assert (day[2].value, day[2].number_format) == (10000.0, "#,##0.00")
+    daily = workbook["每日数据"]
+    sales_column = [c.value for c in daily[1]].index("支付金额")
+    assert daily.cell(row=daily.max_row, column=sales_column + 1).value == 12000.0
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)"])

@@ -1,8 +1,10 @@
 """The board and the KPI sheet as an Excel workbook (.xlsx) with Chinese headers.
 
 The headers are Chinese whatever the page language: the file goes to the shop's own spreadsheets and
-reports, which are kept in Chinese. Every text cell is escaped so a value such as "=1+1" or "@SUM(...)"
-typed by a member (a note, a name) is shown as text and never run as a formula (CSV/formula injection).
+reports, which are kept in Chinese. Numbers are numbers with a number format (thousands separator, two
+decimals, percent for a share), never text, so they can be summed and charted. Every text cell is escaped
+so a value such as "=1+1" or "@SUM(...)" typed by a member (a note, a name) is shown as text and never run
+as a formula (CSV/formula injection).
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from openpyxl.utils import get_column_letter
 
 from checklists.selectors.board import Board
 from opsteam.lib.clock import business_tz
-from roles.models import MetricKind, MetricScope
+from roles.models import KpiKind, Metric, MetricKind, MetricScope
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 HEADER_FONT = Font(bold=True)
 BEHIND_FILL = PatternFill("solid", fgColor="FFE5D0")
+# Numbers are written as numbers (so they sum and chart) and shown with these formats.
+MONEY = "#,##0.00"
+COUNT = "#,##0"
+PERCENT = "0.00%"
 
 
 def cell(value):
@@ -65,34 +71,55 @@ def board_workbook(*, board: Board) -> bytes:
     sheet.freeze_panes = "A3"
 
     card = board.scorecard
-    kpi_rows = []
+    kpi_rows, kpi_formats = [], []
     for row in card.rows:
+        ratio = row.metric.kind == MetricKind.RATIO
         kpi_rows.append(
             [
                 row.metric.name,
-                row.display,
-                row.target_display,
+                _plain(row.value),
+                _plain(row.target),
                 (row.grade or {}).get("label", ""),
-                row.metric.numerator.name if row.metric.kind == MetricKind.RATIO else "",
+                row.metric.numerator.name if ratio else "",
                 _plain(row.numerator),
-                row.metric.denominator.name if row.metric.kind == MetricKind.RATIO else "",
+                row.metric.denominator.name if ratio else "",
                 _plain(row.denominator),
                 row.metric.unit,
             ]
         )
-    _sheet(
+        own = number_format(row.metric)
+        kpi_formats.append(
+            {
+                1: own,
+                2: own,
+                5: number_format(row.metric.numerator) if ratio else own,
+                7: number_format(row.metric.denominator) if ratio else "",
+            }
+        )
+    sheet = _sheet(
         workbook,
         "KPI",
         [f"指标({card.start}至{card.end})", "数值", "目标", "评级", "分子", "分子数值", "分母", "分母数值", "单位"],
         kpi_rows,
     )
+    _formats(sheet, kpi_formats)
 
-    targets = []
+    targets, target_formats = [], []
     for result in card.kpis:
         targets.append(
-            [result.kpi.playbook_id, result.kpi.name, result.display, (result.grade or {}).get("label", ""), result.detail, result.kpi.rule]
+            [
+                result.kpi.playbook_id,
+                result.kpi.name,
+                _plain(result.value),
+                (result.grade or {}).get("label", ""),
+                result.detail,
+                result.kpi.rule,
+            ]
         )
-    _sheet(workbook, "考核目标", ["编号", "目标", "结果", "评级", "说明", "规则"], targets)
+        # K-DAILY-SALES is the share of days that met the target and K-24H the share closed on time; 说明 has the counts.
+        share = result.kpi.kind in (KpiKind.DAILY_TARGET, KpiKind.ON_TIME)
+        target_formats.append({2: "0%" if share else number_format(result.kpi.metric) if result.kpi.metric else MONEY})
+    _formats(_sheet(workbook, "考核目标", ["编号", "目标", "结果", "评级", "说明", "规则"], targets), target_formats)
 
     sales = next((k for k in card.kpis if k.kpi.playbook_id == "K-DAILY-SALES"), None)
     sales_rows = [
@@ -100,15 +127,12 @@ def board_workbook(*, board: Board) -> bytes:
         for d in (sales.days if sales else [])
     ]
     sheet = _sheet(workbook, "日销售达标", ["日期", "销售额", "日目标", "达成率", "判定", "低于下限"], sales_rows)
-    for row_cells in sheet.iter_rows(min_row=2):
-        row_cells[0].number_format = "yyyy-mm-dd"
-        row_cells[3].number_format = "0%"
+    _formats(sheet, [{0: "yyyy-mm-dd", 1: MONEY, 2: MONEY, 3: "0%"}] * len(sales_rows))
 
     base = [m for m in card.metrics if m.kind == MetricKind.BASE and m.scope == MetricScope.SHOP]
     daily = [[day, *[_plain(card.by_day[day].get(m.code)) for m in base]] for day in sorted(card.by_day)]
     sheet = _sheet(workbook, "每日数据", ["日期", *[m.name for m in base]], daily)
-    for row_cells in sheet.iter_rows(min_row=2):
-        row_cells[0].number_format = "yyyy-mm-dd"
+    _formats(sheet, [{0: "yyyy-mm-dd", **{i: number_format(m) for i, m in enumerate(base, start=1)}}] * len(daily))
 
     escalations = [
         [
@@ -144,6 +168,23 @@ def _subject(escalation) -> str:
     if escalation.item_id and escalation.item:
         return f"{escalation.item.checklist.member.display_name}: {escalation.item.text}"
     return escalation.task.title if escalation.task_id and escalation.task else ""
+
+
+def number_format(metric: Metric) -> str:
+    """The Excel format that shows a number as the board does: 87.37% for a share, 2 decimals for money and other ratios."""
+    if metric.is_share:
+        return PERCENT
+    if metric.is_ratio or metric.unit == "元":
+        return MONEY
+    return COUNT
+
+
+def _formats(sheet, formats: list[dict[int, str]]) -> None:
+    """Per data row, the number format of each column given (row i of formats is the sheet's row i + 2)."""
+    for row_cells, row_formats in zip(sheet.iter_rows(min_row=2), formats, strict=False):
+        for index, number_format_ in row_formats.items():
+            if number_format_:
+                row_cells[index].number_format = number_format_
 
 
 def _plain(value):

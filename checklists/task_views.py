@@ -26,7 +26,12 @@ from checklists.selectors.tasks import (
     task_access_by_id,
     task_list,
 )
-from checklists.services.escalation import escalation_acknowledge, escalation_acknowledge_all_mine, escalation_acknowledge_by_link
+from checklists.services.escalation import (
+    escalation_ack_link_check,
+    escalation_acknowledge,
+    escalation_acknowledge_all_mine,
+    escalation_acknowledge_by_link,
+)
 from checklists.services.tasks import (
     campaign_create,
     plan_create,
@@ -336,10 +341,16 @@ def escalation_ack(request: HttpRequest, escalation_id: int) -> HttpResponse:
     return redirect("escalations")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ack_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The one-click link in an email or robot message: no login needed, the signed token says who."""
+    """The one-click link in an email or robot message: no login needed, the signed token says who.
+
+    GET shows what it acknowledges and a button; the button's POST acknowledges.
+    """
     try:
+        if request.method != "POST":
+            notification = escalation_ack_link_check(token=token)
+            return render(request, "checklists/ack_link.html", {"notification": notification, "confirm": True})
         notification, count = escalation_acknowledge_by_link(token=token, now=timezone.now(), ip=client_ip(request))
     except ValidationError as exc:
         return render(request, "checklists/ack_link.html", {"error": " ".join(exc.messages)}, status=400)

@@ -510,6 +510,32 @@ def test_the_one_click_link_acknowledges_the_message_s_escalations(lead_message)
     assert lead_message.read_at == monday(10, 40)
 
 
+def test_opening_the_link_asks_first_and_the_button_acknowledges(lead_message, client):
+    """A chat app's link preview fetches the page: that GET must not acknowledge for the person."""
+    with time_machine.travel(monday(10, 30), tick=False):
+        token = ack_token_make(notification=lead_message)
+    with time_machine.travel(monday(10, 40), tick=False):
+        page = client.get(f"/ack/{token}/", HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        assert "Acknowledge this message?" in page.content.decode()
+        assert lead_message.title in page.content.decode()
+        assert lead_message.escalations.get().status == EscalationStatus.OPEN
+        done = client.post(f"/ack/{token}/", HTTP_ACCEPT_LANGUAGE="en")
+        again = client.get(f"/ack/{token}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert done.status_code == 200
+    assert "1 escalation acknowledged" in done.content.decode()
+    assert lead_message.escalations.get().status == EscalationStatus.ACKNOWLEDGED
+    assert "already used" in again.content.decode()
+
+
+def test_links_in_a_message_open_where_the_app_runs_whatever_the_base_url(lead_message, settings):
+    from checklists.templatetags.notifications import in_app_filter
+
+    settings.OPSTEAM_BASE_URL = "https://ops.example.com"
+    body = "已超时\n\n[确认收到：我在处理](https://ops.example.com/ack/abc/) [别处](https://example.org/x)"
+    assert in_app_filter(body) == "已超时\n\n[确认收到：我在处理](/ack/abc/) [别处](https://example.org/x)"
+
+
 def test_the_one_click_link_works_once(lead_message):
     with time_machine.travel(monday(10, 30), tick=False):
         token = ack_token_make(notification=lead_message)

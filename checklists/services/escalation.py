@@ -1005,21 +1005,40 @@ def escalation_acknowledge_all_mine(*, member: Member, now: datetime, ip: str | 
     )
 
 
-def escalation_acknowledge_by_link(*, token: str, now: datetime, ip: str | None = None) -> tuple[Notification, int]:
-    """The one-click link in a message: signed, expires, single use. Acknowledges the message's escalations."""
+def _ack_link_read(token: str) -> dict:
     try:
-        data = signing.loads(token, salt=ACK_SALT, max_age=settings.OPSTEAM_ACK_LINK_MAX_AGE_HOURS * 3600)
+        return signing.loads(token, salt=ACK_SALT, max_age=settings.OPSTEAM_ACK_LINK_MAX_AGE_HOURS * 3600)
     except signing.SignatureExpired:
         raise ValidationError(_("This link has expired. Open OpsTeam to acknowledge.")) from None
     except signing.BadSignature:
         raise ValidationError(_("This link is not valid.")) from None
+
+
+def _ack_link_notification(data: dict, *, lock: bool) -> Notification:
+    rows = Notification.objects.select_related("recipient__user", "team")
+    notification = (rows.select_for_update(of=("self",)) if lock else rows).filter(pk=data.get("n")).first()
+    if notification is None or notification.recipient_id != data.get("m"):
+        raise ValidationError(_("This link is not valid."))
+    if notification.ack_used_at is not None:
+        raise ValidationError(_("This link was already used."))
+    return notification
+
+
+def escalation_ack_link_check(*, token: str) -> Notification:
+    """The message a one-click link acknowledges, if the link is still good; changes nothing.
+
+    Opening the link shows a button: chat apps and mail scanners fetch links to preview them, and a
+    preview must not acknowledge on the person's behalf.
+    """
+    return _ack_link_notification(_ack_link_read(token), lock=False)
+
+
+def escalation_acknowledge_by_link(*, token: str, now: datetime, ip: str | None = None) -> tuple[Notification, int]:
+    """The one-click link in a message: signed, expires, single use. Acknowledges the message's escalations."""
+    data = _ack_link_read(token)
     with transaction.atomic():
-        notification = Notification.objects.select_for_update().select_related("recipient__user", "team").filter(pk=data.get("n")).first()
-        if notification is None or notification.recipient_id != data.get("m"):
-            raise ValidationError(_("This link is not valid."))
-        # Single use: the first click stamps the notification; a second click changes nothing.
-        if notification.ack_used_at is not None:
-            raise ValidationError(_("This link was already used."))
+        # Single use: the first confirmation stamps the notification; a second one is refused.
+        notification = _ack_link_notification(data, lock=True)
         notification.ack_used_at = now
         notification.read_at = notification.read_at or now
         notification.save(update_fields=["ack_used_at", "read_at"])

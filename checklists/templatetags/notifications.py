@@ -1,6 +1,7 @@
-"""The bell in the header: the signed-in member's unread count, one query per page."""
+"""The bell in the header: the signed-in member's unread count, one query per page; in-app message bodies."""
 
 from django import template
+from django.conf import settings
 
 from checklists.selectors.notifications import notification_unread_count
 
@@ -10,3 +11,13 @@ register = template.Library()
 @register.inclusion_tag("checklists/_bell.html")
 def notification_bell(member, oob: bool = False) -> dict:
     return {"unread": notification_unread_count(member=member) if member else 0, "oob": oob}
+
+
+@register.filter(name="in_app")
+def in_app_filter(body: str) -> str:
+    """A message's links to OpsTeam itself, made relative: in the app they open where the app runs.
+
+    Email and robot messages need OPSTEAM_BASE_URL's absolute links; a page must not depend on it being right.
+    """
+    base = settings.OPSTEAM_BASE_URL.rstrip("/")
+    return (body or "").replace(f"]({base}/", "](/")

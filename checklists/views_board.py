@@ -312,6 +312,7 @@ def targets(request: HttpRequest) -> HttpResponse:
                     member=member,
                     actor=request.member,
                     now=timezone.now(),
+                    in_percent=True,  # the page asks for a share in percent: 5 is 5%
                 )
             except (ValidationError, ValueError) as exc:
                 errors.extend(exc.messages if isinstance(exc, ValidationError) else [_("Weights must be numbers.")])
@@ -319,6 +320,9 @@ def targets(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Target saved."))
                 return redirect(f"{request.path}?month={month:%Y-%m-%d}")
     rows = list(Target.objects.filter(team=team, month=month).select_related("metric", "role", "member").order_by("metric__order"))
+    editing = next((t for t in rows if str(t.pk) == request.GET.get("edit")), None)
+    form = _target_form(posted=request.POST if errors else None, target=editing)
+    weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
     return render(
         request,
         "board/targets.html",
@@ -327,13 +331,39 @@ def targets(request: HttpRequest) -> HttpResponse:
             "metrics": metrics,
             "roles": roles,
             "members": members,
-            "targets": rows,
+            "targets": [(t, metric_format(t.metric, t.value)) for t in rows],
             "errors": errors,
             "splits": SplitKind.choices,
-            "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
-            "posted": request.POST if errors else None,
+            "weekday_weights": list(zip(weekdays, form["weights"], strict=True)),
+            "form": form,
+            "editing": editing,
         },
     )
+
+
+def _target_form(*, posted, target: Target | None) -> dict:
+    """What the form shows: what was posted (after an error), the target being edited, or a new sales target."""
+    if posted is not None:
+        return {
+            "metric": posted.get("metric", ""),
+            "value": posted.get("value", ""),
+            "split": posted.get("split", ""),
+            "weights": [posted.get(f"w{n}", "") for n in range(7)],
+            "role": posted.get("role", ""),
+            "member": posted.get("member", ""),
+        }
+    if target is not None:
+        value = target.value * 100 if target.metric.is_share else target.value  # the form takes a share in percent
+        weights = target.weekday_weights if len(target.weekday_weights or []) == 7 else [1] * 7
+        return {
+            "metric": target.metric.code,
+            "value": f"{value.normalize():f}",
+            "split": target.split,
+            "weights": [f"{w:g}" for w in weights],
+            "role": str(target.role_id or ""),
+            "member": str(target.member_id or ""),
+        }
+    return {"metric": "sales", "value": "", "split": SplitKind.EVEN, "weights": ["1"] * 7, "role": "", "member": ""}
 
 
 def _float(text: str) -> float:

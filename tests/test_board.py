@@ -18,7 +18,7 @@ from checklists.models.escalation import Escalation, EscalationLevel, Escalation
 from checklists.models.tasks import ProblemOrder, Task, TaskStatus
 from checklists.selectors.board import board_get, board_scope
 from checklists.selectors.board_export import cell
-from roles.models import Member, MemberRole, Metric, MetricEntry, Role, Team
+from roles.models import Member, MemberRole, Metric, MetricEntry, Role, Target, Team
 from roles.services.kpi import entry_save, target_set
 from tests.conftest import MONDAY
 from tests.factories import PASSWORD
@@ -329,7 +329,51 @@ def test_only_the_director_sets_targets_from_the_page(client, team, director, wa
     _login(client, director)
     response = client.post("/board/targets/", {"month": "2026-11", "metric": "sales", "value": "300000", "split": "even"})
     assert response.status_code == 302
-    assert client.get("/board/targets/", {"month": "2026-11-01"}).content.decode().count("300000") >= 1
+    assert 'data-testid="target-value">300,000.00<' in client.get("/board/targets/", {"month": "2026-11-01"}).content.decode()
+
+
+def test_a_percentage_target_is_typed_as_a_percent_on_the_targets_page(client, team, director):
+    _login(client, director)
+    page = client.get("/board/targets/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "type the percent: 5 means 5%" in page
+    response = client.post("/board/targets/", {"month": "2026-11", "metric": "conversion", "value": "5", "split": "none"})
+    assert response.status_code == 302
+    target = Target.objects.get(metric__code="conversion")
+    assert target.value == Decimal("0.05")
+    assert 'data-testid="target-value">5.00%<' in client.get("/board/targets/", {"month": "2026-11-01"}).content.decode()
+    edit = client.get("/board/targets/", {"month": "2026-11-01", "edit": target.pk}).content.decode()
+    assert 'name="value" value="5"' in edit
+
+
+def test_a_percentage_target_over_100_percent_is_refused_with_a_clear_message(client, team, director):
+    _login(client, director)
+    response = client.post(
+        "/board/targets/", {"month": "2026-11", "metric": "conversion", "value": "500", "split": "none"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert "全店成交转化率 is a percentage: a target cannot be over 100% (type 5 for 5%)." in response.content.decode()
+    assert 'name="value" value="500"' in response.content.decode()
+    assert not Target.objects.exists()
+
+
+def test_changing_a_target_shows_its_current_weekday_weights(client, team, director):
+    sales = Metric.objects.get(team=team, code="sales")
+    target = target_set(
+        team=team,
+        metric=sales,
+        month=DAY,
+        value="300000",
+        split="weekday",
+        weekday_weights=[1, 1, 1, 1, 1.2, 1.4, 1.4],
+        actor=None,
+        now=MONDAY,
+    )
+    _login(client, director)
+    html = client.get("/board/targets/", {"month": "2026-11-01", "edit": target.pk}).content.decode()
+    assert 'name="w4" value="1.2"' in html
+    assert 'name="w6" value="1.4"' in html
+    assert '<option value="weekday" selected>' in html
+    assert 'name="value" value="300000"' in html
 
 
 def test_the_trends_give_one_point_per_day(client, team, day_lists, director):

@@ -200,6 +200,14 @@ def test_a_ratio_cannot_be_split_over_days_and_weights_need_seven_numbers(team):
         )
 
 
+def test_a_share_target_over_100_percent_is_refused(team):
+    conversion = _metric(team, "conversion")
+    with translation.override("en"), pytest.raises(ValidationError, match="cannot be over 100%"):
+        target_set(team=team, metric=conversion, month=date(2026, 11, 1), value="5", actor=None, now=MONDAY)
+    target = target_set(team=team, metric=conversion, month=date(2026, 11, 1), value="5", actor=None, now=MONDAY, in_percent=True)
+    assert target.value == Decimal("0.05")
+
+
 def test_setting_a_target_again_changes_it_rather_than_adding_one(team, director):
     for value in ("100", "200"):
         target_set(

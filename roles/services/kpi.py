@@ -462,8 +462,12 @@ def target_set(
     weekday_weights: list | None = None,
     role: Role | None = None,
     member: Member | None = None,
+    in_percent: bool = False,
 ) -> Target:
-    """Set (or change) a month's target for the team, a role or a member."""
+    """Set (or change) a month's target for the team, a role or a member.
+
+    A share (unit %) is stored as a fraction (0.05); with in_percent, as the targets page takes it, 5 means 5%.
+    """
     if metric.team_id != team.pk or (role is not None and role.team_id != team.pk) or (member is not None and member.team_id != team.pk):
         raise ValidationError(_("The metric, role and member must all belong to this team."))
     if role is not None and member is not None:
@@ -471,6 +475,12 @@ def target_set(
     amount = _number(value, label=_("Target"))
     if amount is None:
         raise ValidationError(_("Give the target as a number."))
+    if metric.is_share:
+        if in_percent:
+            amount = amount / 100
+        # A share is at most the whole: "5" typed as a fraction would be 500% (PLAYBOOK §6 ratios are parts of a total).
+        if amount > 1:
+            raise ValidationError(_("%(name)s is a percentage: a target cannot be over 100%% (type 5 for 5%%).") % {"name": metric.name})
     split = SplitKind(split)
     if split != SplitKind.NONE and (metric.is_ratio or metric.aggregation != Aggregation.SUM):
         raise ValidationError(_("Only a figure that adds up over days (such as sales) can be split over the month's days."))

@@ -51,7 +51,13 @@ def _date_param(request: HttpRequest, name: str = "date", default: date | None =
 def board(request: HttpRequest) -> HttpResponse:
     scope = board_scope(viewer=request.member, role_id=request.GET.get("role"))
     now = timezone.now()
+    today = local_date(now)
     day = _date_param(request)
+    notice = ""
+    if day > today:
+        # A day that has not happened has no lists and no figures; "month to date" would run to its end.
+        notice = _("%(day)s has not happened yet: the board shows today, %(today)s.") % {"day": day.isoformat(), "today": today.isoformat()}
+        day = today
     data = board_get(scope=scope, day=day, now=now)
     tiles, metric_tiles = _tiles(data)
     return render(
@@ -63,7 +69,8 @@ def board(request: HttpRequest) -> HttpResponse:
             "metric_tiles": metric_tiles,
             "roles": board_roles(scope=scope),
             "day": day,
-            "today": local_date(now),
+            "today": today,
+            "notice": notice,
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
             "trend_days": TREND_DAYS,
@@ -248,10 +255,19 @@ def _figures_page(request: HttpRequest, *, day: date, posted) -> HttpResponse:
     shop = [(m, f"fig-{m.code}", value(m)) for m in base if m.scope == MetricScope.SHOP]
     member_metrics = [m for m in base if m.scope == MetricScope.MEMBER]
     people = [(p, [(m, f"m{p.pk}-{m.code}", value(m, p)) for m in member_metrics]) for p in members_recording_figures(team=team)]
+    today = local_date(timezone.now())
     return render(
         request,
         "board/figures.html",
-        {"day": day, "shop": shop, "people": people, "member_metrics": member_metrics, "today": local_date(timezone.now())},
+        {
+            "day": day,
+            "shop": shop,
+            "people": people,
+            "member_metrics": member_metrics,
+            "today": today,
+            # Saving would be refused (entry_save): say so before anyone types a day's figures in.
+            "future": day > today,
+        },
     )
 
 

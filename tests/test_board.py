@@ -480,3 +480,21 @@ def test_the_week_view_defaults_to_the_weeks_up_to_yesterday(client, team, direc
     _login(client, director)
     html = client.get("/board/week/").content.decode()
     assert "2026-11-16 – 11-22" in html  # on Monday 2026-11-23: last week, Monday to Sunday
+
+
+def test_a_future_day_on_the_board_says_so_and_shows_today(client, team, director, frozen):
+    _login(client, director)
+    response = client.get("/board/", {"date": "2099-12-31"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.context["day"] == DAY
+    assert response.context["board"].scorecard.end == DAY
+    assert "2099-12-31 has not happened yet: the board shows today, 2026-11-23." in response.content.decode()
+    assert 'data-testid="future-day"' not in client.get("/board/", {"date": "2026-11-23"}).content.decode()
+
+
+def test_the_figures_page_for_a_future_day_says_figures_go_up_to_today_and_has_no_form(client, team, director, frozen):
+    _login(client, director)
+    html = client.get("/board/figures/", {"date": "2099-01-01"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "2099-01-01 has not happened yet: figures can only be entered up to today, 2026-11-23." in html
+    assert 'name="fig-sales"' not in html
+    assert 'name="fig-sales"' in client.get("/board/figures/", {"date": "2026-11-23"}).content.decode()

@@ -176,6 +176,27 @@ def test_a_problem_order_closed_at_9_does_not_escalate(team, service_member, ser
     assert problem.task.status == TaskStatus.DONE
 
 
+@pytest.mark.parametrize("typed", ["3021 1234 5678", "３０２１１２３４５６７８", " 302112345678 "])
+def test_an_order_number_pasted_with_spaces_or_full_width_digits_is_the_same_order(team, service_member, typed):
+    problem_order_log(member=service_member, order_no="302112345678", kind="refund", now=at(MON, 10))
+    with pytest.raises(ValidationError):
+        problem_order_log(member=service_member, order_no=typed, kind="refund", now=at(MON, 11))
+
+
+@pytest.mark.parametrize("typed", ["订单ABC!!", "3021/12", "x" * 65])
+def test_an_order_number_with_other_characters_is_refused_as_the_message_says(team, service_member, typed):
+    with translation.override("en"), pytest.raises(ValidationError, match="letters, digits, - or _"):
+        problem_order_log(member=service_member, order_no=typed, kind="refund", now=at(MON, 10))
+
+
+def test_closing_a_problem_order_needs_how_it_was_settled(team, service_member):
+    problem = problem_order_log(member=service_member, order_no="TB7", kind="refund", now=at(MON, 10))
+    with translation.override("en"), pytest.raises(ValidationError, match="how it was settled"):
+        problem_order_close(problem=problem, member=service_member, resolution="  ", now=at(MON, 11))
+    problem.refresh_from_db()
+    assert problem.closed_at is None
+
+
 def test_the_same_open_problem_cannot_be_logged_twice(team, service_member):
     problem = problem_order_log(member=service_member, order_no="TB1", kind="refund", now=at(MON, 10))
     with translation.override("en"), pytest.raises(ValidationError) as refused:
@@ -183,7 +204,7 @@ def test_the_same_open_problem_cannot_be_logged_twice(team, service_member):
     assert "already logged" in msg(refused)
     # Another kind, or the same one once closed, is a new problem.
     problem_order_log(member=service_member, order_no="TB1", kind="photo", now=at(MON, 10, 2))
-    problem_order_close(problem=problem, member=service_member, now=at(MON, 11))
+    problem_order_close(problem=problem, member=service_member, resolution="已退款", now=at(MON, 11))
     problem_order_log(member=service_member, order_no="TB1", kind="refund", now=at(MON, 12))
     assert ProblemOrder.objects.count() == 3
 

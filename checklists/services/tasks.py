@@ -5,6 +5,8 @@ Every write goes through one function here; the API, the pages, the meetings and
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +36,7 @@ from roles.models import Cover, Member, MemberRole, Role, RoleCode, Team
 from roles.selectors import cover_map_for_date, member_led_role_ids, member_role_links, workday_is
 
 TITLE_MAX = 200
+ORDER_NO = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Taobao, Tmall and JD order numbers, and shops' own
 DETAIL_MAX = 5000
 # How far ahead an assigned duty may be due: a typo such as 2062 for 2026 is refused.
 DUE_AHEAD_MAX = timedelta(days=400)
@@ -339,11 +342,13 @@ def duties_generate_for_date(*, team: Team, day: date, now: datetime) -> DutyRes
 
 def problem_order_log(*, member: Member, order_no: str, kind: str, note: str = "", now: datetime, ip: str | None = None) -> ProblemOrder:
     """客服 logs a problem order: it must be settled within 24 h, as a duty of the role (T-24H, or T-SHIP for shipping)."""
-    order_no = (order_no or "").strip()
+    # Pasted numbers come with spaces ("3021 1234 5678") or in full-width digits: the same order either way,
+    # so the duplicate check (checklists_problem_one_open_per_order) sees one number.
+    order_no = "".join(unicodedata.normalize("NFKC", order_no or "").split())
     if not order_no:
         raise ValidationError({"order_no": _("Enter the order number.")})
-    if len(order_no) > 64 or not order_no.isprintable():
-        raise ValidationError({"order_no": _("This order number is not valid: at most 64 letters or digits.")})
+    if not ORDER_NO.fullmatch(order_no):
+        raise ValidationError({"order_no": _("This order number is not valid: use at most 64 letters, digits, - or _.")})
     if kind not in ProblemKind.values:
         raise ValidationError({"kind": _("Choose the kind of problem: refund, chase delivery, photo, other or ship.")})
     if len(note) > DETAIL_MAX:
@@ -393,8 +398,12 @@ def problem_order_close(
         raise PermissionDenied(_("This problem order belongs to another team."))
     if problem.closed_at is not None:
         return problem
+    if problem.task_id and not task_can_complete(task=problem.task, member=member):
+        raise PermissionDenied(_("You cannot close this duty: it belongs to someone else."))
+    if not resolution.strip():
+        raise ValidationError({"resolution": _("Say how it was settled (e.g. 已退款, 已补发, 已补拍).")})
     if len(resolution) > DETAIL_MAX:
-        raise ValidationError({"resolution": _("The note is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
+        raise ValidationError({"resolution": _("The result is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
     problem.closed_at, problem.closed_by, problem.resolution = now, member, resolution.strip()
     problem.save(update_fields=["closed_at", "closed_by", "resolution"])
     if problem.task_id:

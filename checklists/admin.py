@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from checklists.models import (
     ActionItem,
@@ -97,7 +98,10 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(Robot)
 class RobotAdmin(admin.ModelAdmin):
+    """Saving runs Robot.clean(): the webhook must be on the vendor's host (OPSTEAM_ROBOT_HOSTS)."""
+
     list_display = ["name", "kind", "team", "role", "rate_per_minute", "is_active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ["team", "kind", "is_active"]
     search_fields = ["name"]
 

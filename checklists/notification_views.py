@@ -26,7 +26,7 @@ from checklists.selectors.notifications import (
     robot_send_list,
 )
 from checklists.services.notifications import delivery_retry_now, notification_mark_read
-from checklists.services.robots import robot_create, robot_send_test, robot_update
+from checklists.services.robots import robot_create, robot_send_outcome, robot_send_test, robot_update
 from roles.access import member_required
 from roles.models import Role
 
@@ -81,13 +81,25 @@ def _director_only(request: HttpRequest) -> None:
 
 
 class RobotForm(forms.ModelForm):
-    webhook_url = forms.URLField(label=gettext_lazy("Webhook URL"), max_length=500, assume_scheme="https")
+    webhook_url = forms.URLField(
+        label=gettext_lazy("Webhook URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=gettext_lazy(
+            "DingTalk: https://oapi.dingtalk.com/robot/send?access_token=…, WeCom: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…, "
+            "Feishu: https://open.feishu.cn/open-apis/bot/v2/hook/…"
+        ),
+    )
+    # Not required: empty is the vendor's limit for the chosen kind (the service fills it in).
     rate_per_minute = forms.IntegerField(
         label=gettext_lazy("Messages per minute"),
         min_value=1,
         max_value=100,
-        initial=20,
-        help_text=gettext_lazy("DingTalk and WeCom accept 20 a minute, Feishu 100. Above it the group gets digests."),
+        required=False,
+        widget=forms.NumberInput(attrs={"placeholder": gettext_lazy("The vendor's limit")}),
+        help_text=gettext_lazy(
+            "Leave empty for the vendor's limit: DingTalk and WeCom accept 20 a minute, Feishu 100. Above it the group gets digests."
+        ),
     )
     secret = forms.CharField(
         label=gettext_lazy("Signing secret"),
@@ -176,14 +188,14 @@ def robot_test(request: HttpRequest, robot_id: int) -> HttpResponse:
         send = robot_send_test(robot=robot, actor=request.member, now=timezone.now())
     except ValidationError as exc:
         error = " ".join(exc.messages)
+    # Only our own sentence about the result is shown, never what the robot's server answered (SSRF).
+    outcome = robot_send_outcome(send=send) if send else ""
     if request.htmx:
-        return render(request, "checklists/_robot_test.html", {"robot": robot, "send": send, "error": error})
+        return render(request, "checklists/_robot_test.html", {"robot": robot, "send": send, "error": error, "outcome": outcome})
     if send and send.ok:
         messages.success(request, _("Test message delivered to %(robot)s.") % {"robot": robot.name})
     else:
-        messages.error(
-            request, error or _("The robot refused the test message: %(code)s %(error)s") % {"code": send.error_code, "error": send.error}
-        )
+        messages.error(request, error or outcome)
     return redirect("robots")
 
 

@@ -25,11 +25,14 @@ class Received:
 
 @dataclass
 class RobotServer:
-    """`answers` is a queue of (status, body) used in order; when empty, every call gets (200, ok for `kind`)."""
+    """`answers` is a queue of (status, body, headers) used in order; when empty, every call gets (200, ok for `kind`).
+
+    A dict body is sent as JSON; bytes as they are (text/html), like a server that is not the vendor's.
+    """
 
     kind: str
     received: list[Received] = field(default_factory=list)
-    answers: list[tuple[int, dict]] = field(default_factory=list)
+    answers: list[tuple[int, dict | bytes, dict]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
@@ -51,10 +54,12 @@ class RobotServer:
                             path=parsed.path, query={k: v[0] for k, v in parse_qs(parsed.query).items()}, body=json.loads(raw), raw=raw
                         )
                     )
-                    status, body = owner.answers.pop(0) if owner.answers else (200, OK_BODIES[owner.kind])
-                data = json.dumps(body).encode()
+                    status, body, headers = owner.answers.pop(0) if owner.answers else (200, OK_BODIES[owner.kind], {})
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if isinstance(body, bytes) else "application/json")
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -77,6 +82,6 @@ class RobotServer:
 
     _failures: int = 0
 
-    def fail_next(self, status: int, body: dict, times: int = 1) -> None:
-        self.answers.extend([(status, body)] * times)
+    def fail_next(self, status: int, body: dict | bytes, times: int = 1, headers: dict | None = None) -> None:
+        self.answers.extend([(status, body, headers or {})] * times)
         self._failures += times

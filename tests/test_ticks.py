@@ -66,6 +66,15 @@ def test_a_page_opened_before_the_item_was_ticked_cannot_turn_done_into_not_done
     assert TickEvent.objects.count() == 1
 
 
+def test_a_count_short_of_its_target_is_marked_not_done_with_the_reason(team, generate, service_member):
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5")  # 10 chats checked
+    with pytest.raises(ValidationError, match="备注"):
+        tick_record(item=item, actor=service_member, now=MONDAY, status="not_done")
+    done, _ = tick_record(item=item, actor=service_member, now=MONDAY, status="not_done", note="只抽查了 6 条，客人太多")
+    assert done.status == "not_done"
+
+
 def test_undo_reopens_and_is_recorded_and_idempotent(wh_items, warehouse_member):
     tick_record(item=wh_items["SC-WH-2"], actor=warehouse_member, now=MONDAY)
     item, changed = tick_undo(item=wh_items["SC-WH-2"], actor=warehouse_member, now=MONDAY)

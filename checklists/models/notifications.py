@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +44,33 @@ class RobotKind(models.TextChoices):
     FEISHU = "feishu", _("Feishu")
 
 
+# Messages a minute each vendor accepts per robot (docs/notifications.md): the default of a new robot.
+ROBOT_RATE_LIMITS = {RobotKind.DINGTALK: 20, RobotKind.WECOM: 20, RobotKind.FEISHU: 100}
+# What follows the host in each vendor's webhook, for the message that names the expected address.
+ROBOT_WEBHOOK_PATHS = {
+    RobotKind.DINGTALK: "/robot/send?access_token=…",
+    RobotKind.WECOM: "/cgi-bin/webhook/send?key=…",
+    RobotKind.FEISHU: "/open-apis/bot/v2/hook/…",
+}
+
+
+def robot_webhook_problem(*, kind: str, url: str) -> str:
+    """Why `url` may not be called for a robot of `kind` ("" when it may): only the vendor's own host (SSRF).
+
+    The allowed origins per kind are settings.OPSTEAM_ROBOT_HOSTS (https on the vendor's host; the tests add
+    their local server). Checked when a robot is saved and again before every call.
+    """
+    origins = settings.OPSTEAM_ROBOT_HOSTS.get(kind, ())
+    if any(origin.admits(url) for origin in origins):
+        return ""
+    examples = " / ".join(f"{origin}{ROBOT_WEBHOOK_PATHS.get(kind, '/…')}" for origin in origins)
+    vendor = RobotKind(kind).label if kind in RobotKind.values else kind
+    return _("This is not a %(vendor)s webhook address. It must look like %(example)s (copy it from the group's robot settings).") % {
+        "vendor": vendor,
+        "example": examples or "-",
+    }
+
+
 class RobotQuerySet(models.QuerySet):
     def visible_to(self, viewer: Member) -> RobotQuerySet:
         """Robots hold webhook secrets: the director (and a superuser) manage them."""
@@ -80,6 +109,14 @@ class Robot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.name}"
+
+    def clean(self) -> None:
+        # The form, the service and the admin all save through full_clean(): none can store an address
+        # the sender would refuse (robot_post checks again, for rows saved before this rule).
+        if self.kind in RobotKind.values and self.webhook_url:
+            problem = robot_webhook_problem(kind=self.kind, url=self.webhook_url)
+            if problem:
+                raise ValidationError({"webhook_url": problem})
 
 
 class Channel(models.TextChoices):

@@ -21,11 +21,13 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -35,6 +37,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from checklists.models import Robot, RobotKind, RobotSend
+from checklists.models.notifications import ROBOT_RATE_LIMITS, robot_webhook_problem
 from roles.models import Member, Role, Team
 
 logger = logging.getLogger(__name__)
@@ -69,7 +72,6 @@ class RobotResult:
     http_status: int | None = None
     error_code: str = ""
     error: str = ""
-    body: dict = field(default_factory=dict)
 
 
 # --- signatures -------------------------------------------------------------------------------------
@@ -211,6 +213,7 @@ def robot_message_chunks(*, kind: str, messages: list[RobotMessage]) -> list[lis
 
 
 def _result_from_body(kind: str, status: int, raw: bytes) -> RobotResult:
+    """Only the vendor's code and message fields are kept: the rest of a reply is never stored or shown."""
     try:
         body = json.loads(raw.decode() or "{}")
     except (ValueError, UnicodeDecodeError):
@@ -225,32 +228,63 @@ def _result_from_body(kind: str, status: int, raw: bytes) -> RobotResult:
     else:
         code = body.get("errcode")
         message = body.get("errmsg", "")
+    if not isinstance(code, int | str) or isinstance(code, bool):
+        code = None
+    message = message[:200] if isinstance(message, str) else ""
     if code == 0:
-        return RobotResult(ok=True, http_status=status, body=body)
+        return RobotResult(ok=True, http_status=status)
     if code is None:
-        return RobotResult(ok=False, http_status=status, error_code=str(status), error=raw.decode(errors="replace")[:500], body=body)
-    return RobotResult(ok=False, http_status=status, error_code=str(code), error=str(message)[:500], body=body)
+        # Not the vendor's answer (an HTML error page, a proxy): the HTTP status says enough.
+        return RobotResult(ok=False, http_status=status, error_code=str(status))
+    return RobotResult(ok=False, http_status=status, error_code=str(code)[:40], error=message)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A vendor webhook never redirects: following one could lead the call off the allowed host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _network_reason(exc: BaseException) -> str:
+    """What went wrong on the way, in words (the errno text goes to the log, not the page)."""
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, socket.gaierror):
+        return _("the address's host name does not resolve")
+    if isinstance(reason, TimeoutError):
+        return _("no answer within %(seconds)d seconds") % {"seconds": TIMEOUT_SECONDS}
+    if isinstance(reason, ConnectionRefusedError):
+        return _("the connection was refused")
+    if isinstance(reason, ssl.SSLError):
+        return _("the secure connection (TLS) failed")
+    return _("the connection failed")
 
 
 def robot_post(*, kind: str, request: RobotRequest, timeout: float = TIMEOUT_SECONDS) -> RobotResult:
-    """POST the JSON; a vendor error code, an HTTP status or a network error becomes a failed result (never raises)."""
+    """POST the JSON; a refused address, a vendor error code, an HTTP status or a network error becomes a failed result (never raises)."""
+    problem = robot_webhook_problem(kind=kind, url=request.url)
+    if problem:
+        # SSRF: the address was checked when the robot was saved, but a row saved before that rule must not be called.
+        logger.warning("robot call refused: %s is not an allowed %s address", request.url.split("?")[0], kind)
+        return RobotResult(ok=False, error_code="address", error=problem)
     data = json.dumps(request.payload, ensure_ascii=False).encode()
-    if urllib.parse.urlparse(request.url).scheme not in {"http", "https"}:
-        return RobotResult(ok=False, error_code="url", error="not an http(s) URL")
     headers = {"Content-Type": "application/json; charset=utf-8"}
-    http_request = urllib.request.Request(request.url, data=data, method="POST", headers=headers)  # noqa: S310 - http(s) checked above
+    http_request = urllib.request.Request(request.url, data=data, method="POST", headers=headers)  # noqa: S310 - host checked above
     try:
-        with urllib.request.urlopen(http_request, timeout=timeout) as response:  # noqa: S310 - http(s) checked above
-            return _result_from_body(kind, response.status, response.read())
+        with _opener.open(http_request, timeout=timeout) as response:
+            return _result_from_body(kind, response.status, response.read(64 * 1024))
     except urllib.error.HTTPError as exc:
-        raw = exc.read() if exc.fp else b""
+        raw = exc.read(64 * 1024) if exc.fp else b""
         result = _result_from_body(kind, exc.code, raw)
         result.ok = False
         result.error_code = str(exc.code)
         return result
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return RobotResult(ok=False, error_code="network", error=str(reason)[:500])
+        logger.info("robot call to %s failed: %s", request.url.split("?")[0], exc)
+        return RobotResult(ok=False, error_code="network", error=_network_reason(exc))
 
 
 def robot_window_used(*, robot: Robot, now: datetime) -> int:
@@ -285,13 +319,14 @@ def robot_send_record(*, send: RobotSend, result: RobotResult, messages: int) ->
 def robot_deliver(*, robot: Robot, send: RobotSend, messages: list[RobotMessage], now: datetime) -> RobotResult:
     """One reserved send: build, sign, POST, record the result on the RobotSend."""
     try:
-        # Groups read Chinese: the words around the notifications are in the site's language, not the clicker's.
+        # Groups read Chinese: the words around the notifications are in the site's language, not the clicker's;
+        # so is a failure's reason, which is stored on the send and the deliveries for everyone to read.
         with translation.override(settings.LANGUAGE_CODE):
             request = robot_request(robot=robot, messages=messages, now=now)
-        result = robot_post(kind=robot.kind, request=request)
-    except Exception as exc:  # a bug must not leave the reserved send looking like it is still in flight
+            result = robot_post(kind=robot.kind, request=request)
+    except Exception:  # a bug must not leave the reserved send looking like it is still in flight
         logger.exception("robot %s: building or sending the message failed", robot.pk)
-        result = RobotResult(ok=False, error_code="error", error=str(exc)[:500])
+        result = RobotResult(ok=False, error_code="error")
     robot_send_record(send=send, result=result, messages=len(messages))
     return result
 
@@ -305,10 +340,12 @@ def _require_director(actor: Member) -> None:
 
 
 def _robot_clean(robot: Robot) -> None:
+    """The role must be the team's; the webhook must be on the vendor's host (Robot.clean, via full_clean)."""
     if robot.role_id and not Role.objects.filter(pk=robot.role_id, team_id=robot.team_id).exists():
         raise ValidationError({"role": _("Choose one of your team's roles.")})
-    if urllib.parse.urlparse(robot.webhook_url).scheme not in {"http", "https"}:
-        raise ValidationError({"webhook_url": _("Paste the robot's webhook address; it starts with https://.")})
+    if robot.rate_per_minute is None:
+        # Left empty on the form: the vendor's own limit (DingTalk and WeCom 20, Feishu 100).
+        robot.rate_per_minute = ROBOT_RATE_LIMITS.get(robot.kind, 20)
     robot.full_clean()
 
 
@@ -316,7 +353,9 @@ ROBOT_FIELDS = ("kind", "name", "webhook_url", "secret", "role", "rate_per_minut
 
 
 def robot_create(*, team: Team, actor: Member, **fields) -> Robot:
+    """`rate_per_minute=None` (or left out) takes the vendor's limit."""
     _require_director(actor)
+    fields.setdefault("rate_per_minute", None)
     robot = Robot(team=team, **{k: v for k, v in fields.items() if k in ROBOT_FIELDS})
     _robot_clean(robot)
     robot.save()
@@ -324,7 +363,7 @@ def robot_create(*, team: Team, actor: Member, **fields) -> Robot:
 
 
 def robot_update(*, robot: Robot, actor: Member, **fields) -> Robot:
-    """An empty secret keeps the stored one: the page never shows a secret back."""
+    """An empty secret keeps the stored one: the page never shows a secret back; `rate_per_minute=None` is the vendor's limit."""
     _require_director(actor)
     for name, value in fields.items():
         if name not in ROBOT_FIELDS or (name == "secret" and not value):
@@ -338,6 +377,10 @@ def robot_update(*, robot: Robot, actor: Member, **fields) -> Robot:
 def robot_send_test(*, robot: Robot, actor: Member, now: datetime) -> RobotSend:
     """Send a test message now (it counts against the rate limit, like any message)."""
     _require_director(actor)
+    problem = robot_webhook_problem(kind=robot.kind, url=robot.webhook_url)
+    if problem:
+        # Saved before addresses were checked: refuse before taking a send from the robot's minute.
+        raise ValidationError(problem)
     sends = robot_reserve_sends(robot=robot, wanted=1, now=now, is_test=True)
     if not sends:
         raise ValidationError(
@@ -354,3 +397,22 @@ def robot_send_test(*, robot: Robot, actor: Member, now: datetime) -> RobotSend:
     )
     robot_deliver(robot=robot, send=sends[0], messages=[message], now=now)
     return sends[0]
+
+
+def robot_send_outcome(*, send: RobotSend) -> str:
+    """One sentence for the director about a send that failed: not reached (network), refused (code), or not allowed."""
+    if send.ok:
+        return _("Test message delivered.")
+    if send.error_code == "address":
+        return _("Not sent: %(reason)s") % {"reason": send.error}
+    if send.error_code == "network":
+        return _("Could not reach the robot (network): %(reason)s. The robot did not get the message.") % {
+            "reason": send.error or _("the connection failed")
+        }
+    if send.error_code == "error":
+        return _("Not sent: an error inside OpsTeam; the server log has the details.")
+    if send.http_status and send.error_code == str(send.http_status):
+        return _("The robot's server refused the message (HTTP %(status)s).") % {"status": send.http_status}
+    if send.error:
+        return _("The robot refused the message (code %(code)s): %(message)s") % {"code": send.error_code, "message": send.error}
+    return _("The robot refused the message (code %(code)s).") % {"code": send.error_code or "?"}

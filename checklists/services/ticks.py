@@ -67,7 +67,9 @@ def _inputs_check(*, item: ChecklistItem, status: str, note: str, value: Decimal
     if len(text_value) > TEXT_MAX:
         raise ValidationError({"text_value": _("The text is too long: at most %(max)d characters.") % {"max": TEXT_MAX}})
     if status == ItemStatus.NOT_DONE:
-        if item.note_required and not note.strip():
+        # A count with a target (SC-CS-5: 10 chats checked) that falls short is marked not done with the reason,
+        # as the count's own refusal tells the worker to.
+        if (item.note_required or (item.kind == ItemKind.COUNT and item.target)) and not note.strip():
             raise ValidationError({"note": _("Say why this item is not done: a note is required.")})
         return
     if item.kind == ItemKind.COUNT:

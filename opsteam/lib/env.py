@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from datetime import time
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -63,11 +65,82 @@ def env_time(name: str, default: str) -> time:
 def env_url(name: str, default: str, *, schemes: set[str]) -> str:
     """A URL whose scheme must be one of `schemes`."""
     raw = os.environ.get(name) or default
-    parsed = urlparse(raw)
+    parsed = urlsplit(raw)
     if parsed.scheme not in schemes:
         allowed = ", ".join(sorted(schemes))
         raise ImproperlyConfigured(f"{name}={raw!r} has scheme {parsed.scheme!r}; expected one of: {allowed}.")
     return raw
+
+
+DEFAULT_PORTS = {"https": 443, "http": 80}
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_ORIGIN = re.compile(r"^(?:(?P<scheme>https?)://)?(?P<host>[^:/]+)(?::(?P<port>\*|[0-9]{1,5}))?$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A scheme, a host and a port (None: any port) that an outgoing call may go to."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    def admits(self, url: str) -> bool:
+        """True when `url` goes to exactly this origin: no user info, no other host, no other port."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return False
+        if parts.scheme != self.scheme or parts.username is not None or parts.password is not None:
+            return False
+        # The netloc must be nothing but host[:port]: "\\", "@" or a trailing dot could make
+        # another parser (urllib.request's) connect somewhere else than urlsplit says.
+        host = parts.hostname or ""
+        if parts.netloc.lower() not in {host, f"{host}:{port}"} or host != self.host:
+            return False
+        if self.port is None:
+            return True
+        return (port or DEFAULT_PORTS[self.scheme]) == self.port
+
+    def __str__(self) -> str:
+        default = DEFAULT_PORTS[self.scheme]
+        port = "" if self.port == default else ":*" if self.port is None else f":{self.port}"
+        return f"{self.scheme}://{self.host}{port}"
+
+
+def origin_parse(name: str, text: str) -> Origin:
+    """`host`, `scheme://host` or `scheme://host:port` (`:*` for any port); the scheme defaults to https."""
+    match = _ORIGIN.match(text.strip().lower())
+    if not match or not _HOST.match(match["host"]):
+        raise ImproperlyConfigured(f"{name}: {text!r} is not a host name, e.g. oapi.dingtalk.com or http://127.0.0.1:*.")
+    scheme = match["scheme"] or "https"
+    port = match["port"]
+    if port is None:
+        return Origin(scheme=scheme, host=match["host"], port=DEFAULT_PORTS[scheme])
+    if port == "*":
+        return Origin(scheme=scheme, host=match["host"], port=None)
+    if not 1 <= int(port) <= 65535:
+        raise ImproperlyConfigured(f"{name}: {text!r} has no valid port (1-65535 or *).")
+    return Origin(scheme=scheme, host=match["host"], port=int(port))
+
+
+def env_origins_by_key(name: str, default: str, *, keys: set[str]) -> dict[str, tuple[Origin, ...]]:
+    """Comma-separated `key=origin` entries (a key may repeat); every key needs at least one origin."""
+    raw = os.environ.get(name) or default
+    found: dict[str, list[Origin]] = {key: [] for key in sorted(keys)}
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        key, sep, origin = entry.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in found:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is not <kind>=<host>; kind is one of: {', '.join(sorted(keys))}.")
+        found[key].append(origin_parse(name, origin))
+    missing = [key for key, origins in found.items() if not origins]
+    if missing:
+        raise ImproperlyConfigured(f"{name} lists no host for: {', '.join(missing)}. Give at least one <kind>=<host> for each.")
+    return {key: tuple(origins) for key, origins in found.items()}
 
 
 def database_from_url(name: str, default: str) -> dict:

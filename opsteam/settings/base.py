@@ -5,7 +5,17 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from opsteam.lib.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str, env_time, env_url
+from opsteam.lib.env import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_origins_by_key,
+    env_str,
+    env_time,
+    env_url,
+)
 from opsteam.lib.net import networks_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -132,6 +142,14 @@ OPSTEAM_ACK_LINK_MAX_AGE_HOURS = env_int("OPSTEAM_ACK_LINK_MAX_AGE_HOURS", 72, m
 # Links in emails and robot messages are absolute: the address people open OpsTeam at.
 # A malformed address (no http:// or https://) stops start-up instead of sending broken links.
 OPSTEAM_BASE_URL = env_url("OPSTEAM_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
+# Group robots may only be called on their vendor's own host, over https: a webhook pointing anywhere else
+# (an internal address, another vendor) is refused when saved and again before every call (SSRF).
+# `<kind>=<host>` entries, comma-separated; `http://host:port` or `http://host:*` only for a local test server.
+OPSTEAM_ROBOT_HOSTS = env_origins_by_key(
+    "OPSTEAM_ROBOT_HOSTS",
+    "dingtalk=oapi.dingtalk.com,wecom=qyapi.weixin.qq.com,feishu=open.feishu.cn,feishu=open.larksuite.com",
+    keys={"dingtalk", "wecom", "feishu"},
+)
 
 # Email
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

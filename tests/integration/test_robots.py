@@ -262,6 +262,22 @@ def test_a_resolved_escalations_delivery_is_skipped(team, contactable, robot_ser
     assert mail.outbox == []
 
 
+def test_a_robot_saved_with_an_internal_address_is_never_called(team, contactable, robot_server, settings):
+    from opsteam.settings import base
+
+    server = robot_server("dingtalk")
+    make_robot(team, server)  # stored without full_clean(), as rows saved before the address rule were
+    settings.OPSTEAM_ROBOT_HOSTS = base.OPSTEAM_ROBOT_HOSTS  # the vendors only, as in production
+    notify(contactable, n=13)
+
+    assert deliveries_flush(now=MONDAY).sent == 1  # the email; the robot is refused without a call
+    assert server.received == []
+    delivery = Delivery.objects.get(channel="robot")
+    assert (delivery.status, delivery.attempts, delivery.error_code) == ("pending", 1, "address")
+    assert "https://oapi.dingtalk.com/robot/send?access_token=" in delivery.error
+    assert list(RobotSend.objects.values_list("ok", "error_code")) == [(False, "address")]
+
+
 # --- the broker is down; two flushes at once ------------------------------------------------------------
 
 

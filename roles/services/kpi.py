@@ -408,7 +408,8 @@ def entries_import(*, team: Team, content: bytes, filename: str, actor: Member |
             try:
                 value = _number(row[col] if col < len(row) else None, label=metric.name)
             except ValidationError as exc:
-                errors.extend(f"{line}: {message}" for message in exc.messages)
+                # Translated as a whole so Chinese gets its full-width colon here too (第 3 行：访客数：…).
+                errors.extend(_("%(line)s: %(message)s") % {"line": line, "message": message} for message in exc.messages)
                 continue
             if value is not None:
                 values[metric] = value

@@ -228,6 +228,13 @@ def test_assigning_a_duty_with_a_bad_date_says_what_is_wrong_and_keeps_the_title
     assert 'value="盘点胶带库存"' in body
 
 
+def test_a_refused_duty_keeps_the_due_date_that_was_typed(client, team, warehouse_member, warehouse_lead, frozen):
+    client.force_login(warehouse_lead.user)
+    response = client.post("/tasks/", {"title": "x" * 300, "owner": warehouse_member.pk, "due_date": "2026-11-27", "due_time": "25:99"})
+    assert response.status_code == 400
+    assert 'name="due_date" required value="2026-11-27"' in response.content.decode()
+
+
 def test_staff_cannot_assign_duties(client, team, warehouse_member, warehouse_teammate, frozen):
     client.force_login(warehouse_member.user)
     response = client.post("/tasks/", {"title": "x", "owner": warehouse_teammate.pk, "due_date": "2026-11-23", "due_time": "16:00"})

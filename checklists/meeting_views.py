@@ -170,7 +170,8 @@ def meeting_attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
             messages.error(request, text)
         return _back(meeting, "attendance")
     if request.htmx:
-        context = {"row": row, "meeting": meeting, "can_edit": True, "statuses": _minutes_context(request, meeting)["statuses"]}
+        # The row swaps in place; the count in the heading comes along out of band, so "3 of 11 present" stays true.
+        context = _minutes_context(request, meeting) | {"row": row, "can_edit": True, "oob_count": True}
         return render(request, "checklists/_attendance_row.html", context)
     return _back(meeting, "attendance")
 

@@ -452,6 +452,8 @@ def test_the_attendance_buttons_answer_htmx_with_the_row(client, team, weekly, d
     assert response.status_code == 200
     assert 'aria-pressed="true"' in response.content.decode()
     assert weekly.attendance.get(member=director).status == "late"
+    # The heading's count comes along out of band: the director, late, is there.
+    assert 'id="attendance-count" hx-swap-oob="true">应到 1 人，实到 1 人' in response.content.decode()
 
 
 def test_notes_saved_with_htmx_answer_the_item_alone_and_a_refusal_keeps_what_was_typed(client, team, weekly, director):

@@ -29,6 +29,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from checklists.models import Channel, Delivery, DeliveryStatus, EscalationStatus, Notification, Robot
+from checklists.models.notifications import robot_webhook_problem
 from checklists.services.robots import RobotMessage, robot_deliver, robot_message_chunks, robot_reserve_sends
 from roles.models import Member, Role, Team
 
@@ -330,10 +331,13 @@ def _mark_sent(ids: list[int], *, now: datetime, send_id=None) -> int:
     )
 
 
-def _mark_failed(deliveries: list[Delivery], *, now: datetime, code: str, error: str, summary: FlushSummary, send_id=None) -> None:
+def _mark_failed(
+    deliveries: list[Delivery], *, now: datetime, code: str, error: str, summary: FlushSummary, send_id=None, final: bool = False
+) -> None:
+    give_up = final
     for delivery in deliveries:
         attempts = delivery.attempts + 1
-        final = attempts >= MAX_ATTEMPTS
+        final = give_up or attempts >= MAX_ATTEMPTS
         changed = _mine([delivery.pk], now).update(
             status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
             attempts=attempts,
@@ -483,6 +487,12 @@ def _robot_message(delivery: Delivery) -> RobotMessage:
 def _flush_robot(group: list[Delivery], *, now: datetime, summary: FlushSummary) -> None:
     """Everything waiting for one robot: one digest message (split only by the vendor's size limit), within its rate."""
     robot = group[0].robot
+    problem = robot_webhook_problem(kind=robot.kind, url=robot.webhook_url)
+    if problem:
+        # An address saved before the vendor-host check (SSRF): never called, and no retry will change that,
+        # so the messages fail at once instead of using eight attempts and the robot's per-minute sends.
+        _mark_failed(group, now=now, code="address", error=problem, summary=summary, final=True)
+        return
     messages = [_robot_message(d) for d in group]
     chunks = robot_message_chunks(kind=robot.kind, messages=messages)
     sends = robot_reserve_sends(robot=robot, wanted=len(chunks), now=now)

@@ -91,7 +91,10 @@ def test_the_shops_figures_appear_with_who_entered_them(team, director, frozen):
     rows = [r for r in audit_list(viewer=director).rows if r.kind == "figure"]
     assert len(rows) == 1
     assert rows[0].actor == "张总监"
-    assert rows[0].changes == {"value": "1234.50"}
+    assert rows[0].changes == {"value": [None, "1234.50"]}
+    entry_save(team=team, day=MONDAY.date(), figures={code: "99"}, actor=director, now=MONDAY)  # a correction
+    rows = [r for r in audit_list(viewer=director).rows if r.kind == "figure"]
+    assert [r.changes for r in rows] == [{"value": ["1234.50", "99.00"]}, {"value": [None, "1234.50"]}]
 
 
 def test_acknowledging_through_the_api_records_from_where(team, warehouse_member, frozen, settings):
@@ -171,7 +174,7 @@ def test_figures_and_targets_are_named_and_their_missing_address_is_explained(te
     entry_save(team=team, day=MONDAY.date(), figures={code: "1234.5"}, actor=director, now=MONDAY)
     page = _page(director)
     assert "Entered figures" in page
-    assert "Value: 1234.50" in page
+    assert "Value: – → 1234.50" in page
     assert 'title="No address is recorded for this kind of change."' in page
     assert "–</td>" not in page  # the bare dash that read like a missing value
 

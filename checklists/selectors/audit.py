@@ -2,8 +2,8 @@
 
 Sources: TickEvent (ticks, unticks, on behalf of), TaskEvent (duties: create, assign, complete, reopen),
 Amendment (published minutes changed), acknowledged escalations (who and when, from the escalation row),
-and the shop's figures and targets (the last entry of each: MetricEntry and Target keep who and when of the
-latest write only, not a history and not the address; see docs/permissions.md).
+the shop's figures (every change, MetricEntryChange: who, when, before and after; no address) and targets
+(Target keeps who and when of the latest write only, not a history and not the address; see docs/permissions.md).
 A lead reads the events of the roles they lead, the director and admin the whole team; staff none.
 """
 
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from checklists.models import Amendment, ChecklistItem, Escalation, TickAction, TickEvent
 from checklists.models.tasks import Task, TaskEvent
 from roles.models import Member, MetricEntry, Target
+from roles.models.kpi import MetricEntryChange
 from roles.selectors import member_led_role_ids
 
 PAGE_SIZE = 50
@@ -68,7 +69,7 @@ CHANGE_FIELDS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
     "duty": (Task, {}),
     "minutes": (Amendment, {}),
     "escalation": (Escalation, {"level": "level_order"}),
-    "figure": (MetricEntry, {}),
+    "figure": (MetricEntry, {}),  # the change's key is the figure's value
     "target": (Target, {}),
 }
 EMPTY = "–"
@@ -180,7 +181,8 @@ def _sources(*, viewer: Member, roles: set[int] | None):
     duties = TaskEvent.objects.filter(task__team_id=team)
     minutes = Amendment.objects.filter(meeting__series__team_id=team)
     acks = Escalation.objects.filter(team_id=team, acknowledged_at__isnull=False)
-    figures = MetricEntry.objects.filter(team_id=team, entered_by__isnull=False)
+    # Every change of a figure with its before and after (MetricEntry itself keeps only the latest writer).
+    figures = MetricEntryChange.objects.filter(team_id=team, actor__isnull=False)
     targets = Target.objects.filter(team_id=team, set_at__isnull=False)
     if roles is not None:
         ticks = ticks.filter(item__checklist__role_id__in=roles)
@@ -188,14 +190,14 @@ def _sources(*, viewer: Member, roles: set[int] | None):
         minutes = minutes.filter(meeting__series__chair_role_id__in=roles)
         acks = acks.filter(role_id__in=roles)
         # Figures and targets belong to the shop, not a role: a lead sees the ones they wrote.
-        figures = figures.filter(entered_by=viewer)
+        figures = figures.filter(actor=viewer)
         targets = targets.filter(set_by=viewer)
     return (
         ticks.select_related("actor", "on_behalf_of", "item__checklist").order_by("-at", "-id"),
         duties.select_related("actor", "task").order_by("-at", "-id"),
         minutes.select_related("member", "meeting").order_by("-at", "-id"),
         acks.select_related("acknowledged_by", "item", "task").order_by("-acknowledged_at", "-id"),
-        figures.select_related("entered_by", "metric").order_by("-entered_at", "-id"),
+        figures.select_related("actor", "metric", "member").order_by("-at", "-id"),
         targets.select_related("set_by", "metric").order_by("-set_at", "-id"),
     )
 
@@ -253,12 +255,12 @@ def audit_list(*, viewer: Member, page: int = 1) -> AuditPage:
         ),
         (
             AuditRow(
-                at=f.entered_at,
+                at=f.at,
                 kind="figure",
                 action=f.source,
-                actor=_name(f.entered_by),
-                subject=f"{f.metric} {f.date:%Y-%m-%d}",
-                changes={"value": str(f.value)},
+                actor=_name(f.actor),
+                subject=f"{f.metric} {f.date:%Y-%m-%d}" + (f" · {f.member.display_name}" if f.member_id else ""),
+                changes={"value": [None if f.before is None else str(f.before), None if f.after is None else str(f.after)]},
             )
             for f in figures[:depth]
         ),

@@ -99,6 +99,18 @@ def test_an_id_no_database_can_hold_is_refused_with_a_clear_message(api, frozen,
     assert "Not a valid ID" in json.dumps(response.json())
 
 
+def test_a_page_size_no_database_can_hold_is_capped(api, director, frozen):
+    from checklists.services.tasks import task_create
+    from tests.conftest import MONDAY
+
+    for n in range(3):
+        task_create(team=director.team, title=f"补货 {n}", due_at=MONDAY.replace(hour=18), source="recurring", now=MONDAY, owner=director)
+    api.force_authenticate(director.user)
+    response = api.get(f"/api/v1/tasks/?limit={HUGE}&offset=1")
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == 2
+
+
 @pytest.mark.parametrize("path", [f"/api/v1/checklist-items/{HUGE}/tick/", f"/api/v1/tasks/{HUGE}/complete/"])
 def test_an_id_too_wide_for_the_database_in_the_address_is_404(api, frozen, path):
     assert api.post(path, {}, format="json").status_code == 404

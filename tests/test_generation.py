@@ -157,3 +157,18 @@ def test_beat_entry_point_generates_through_celery(team, warehouse_member):
     with time_machine.travel(MONDAY, tick=False):
         assert generate_due.delay().get() == 1
     assert Checklist.objects.filter(member=warehouse_member).count() == 1
+
+
+def test_a_range_of_working_days_agrees_with_each_day_asked_alone(team):
+    from datetime import date, timedelta
+
+    from roles.models import CalendarOverride
+    from roles.selectors import workday_is, workdays_in
+
+    CalendarOverride.objects.create(team=team, date=date(2026, 10, 3), is_workday=True, note="店庆加班")
+    CalendarOverride.objects.create(team=team, date=date(2026, 10, 12), is_workday=False, note="团建")
+    start, end = date(2026, 9, 25), date(2026, 10, 15)  # 国庆 with its 调休 and two overrides
+    days = workdays_in(team=team, start=start, end=end)
+    assert len(days) == (end - start).days + 1
+    assert days == {start + timedelta(days=n): workday_is(team=team, day=start + timedelta(days=n)) for n in range(len(days))}
+    assert (days[date(2026, 10, 1)], days[date(2026, 10, 3)], days[date(2026, 10, 12)]) == (False, True, False)

@@ -38,7 +38,7 @@ from checklists.models import (
 )
 from opsteam.lib.clock import business_tz, local_date, local_datetime
 from roles.models import Member, MemberRole, Role, Team
-from roles.selectors import cover_map_for_date, member_led_role_ids, workday_is
+from roles.selectors import cover_map_for_date, member_led_role_ids, workday_is, workdays_in
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -116,9 +116,11 @@ def _lookback_start(*, team: Team, now: datetime) -> datetime:
     # Counting them, an item due on 1 October was past the 48 h by the first working day after 国庆 and never escalated.
     start = now - _lookback()
     day = local_date(now) - timedelta(days=1)
+    # The days the walk below can reach, read at once (one query for the team's overrides, not one a day).
+    workdays = workdays_in(team=team, start=local_date(start) - timedelta(days=LOOKBACK_DAYS_OFF_MAX), end=day)
     skipped = 0
     while day >= local_date(start) and skipped < LOOKBACK_DAYS_OFF_MAX:
-        if not workday_is(team=team, day=day):
+        if not workdays[day]:
             start -= timedelta(days=1)
             skipped += 1
         day -= timedelta(days=1)
@@ -217,8 +219,13 @@ def _escalations_insert(candidates, *, team: Team, levels, now: datetime, batch,
 
 
 def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
-    default = policy_default_ensure(team=team)
-    policies = list(EscalationPolicy.objects.filter(team=team, is_active=True).prefetch_related("levels"))
+    active = EscalationPolicy.objects.filter(team=team, is_active=True).prefetch_related("levels")
+    policies = list(active)
+    # The default policy is created once (the first sweep); read with the others, later sweeps skip the get_or_create.
+    default = next((p for p in policies if p.source == ""), None)
+    if default is None:
+        default = policy_default_ensure(team=team)
+        policies = list(active.all())
     by_source = {p.source: p for p in policies if p.source}
     checklist_fallback = by_source.get(TaskSource.CHECKLIST, default)
     # Duty kinds without a policy of their own fall back to the default.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 import chinese_calendar
 from django.core.mail import mail_admins
@@ -91,6 +91,24 @@ def workday_is(*, team: Team, day: date) -> bool:
     except NotImplementedError:
         _calendar_gap_warn(year=day.year)
         return day.weekday() < 5
+
+
+def workdays_in(*, team: Team, start: date, end: date) -> dict[date, bool]:
+    """workday_is for every day from start to end, with the team's overrides read in one query."""
+    overrides = dict(CalendarOverride.objects.filter(team=team, date__range=(start, end)).values_list("date", "is_workday"))
+    days: dict[date, bool] = {}
+    day = start
+    while day <= end:
+        if day in overrides:
+            days[day] = overrides[day]
+        else:
+            try:
+                days[day] = chinese_calendar.is_workday(day)
+            except NotImplementedError:
+                _calendar_gap_warn(year=day.year)
+                days[day] = day.weekday() < 5
+        day += timedelta(days=1)
+    return days
 
 
 def _calendar_gap_warn(*, year: int) -> None:

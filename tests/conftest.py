@@ -25,6 +25,22 @@ def default_language():
 
 
 @pytest.fixture
+def robot_server():
+    """Start local HTTP servers standing in for DingTalk / WeCom / Feishu robots; stopped after the test."""
+    from tests.robot_server import RobotServer
+
+    servers = []
+
+    def start(kind: str) -> RobotServer:
+        servers.append(RobotServer(kind=kind).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
 def team(db):
     team = TeamFactory(slug="shop", name="测试旗舰店")
     playbook_load(team=team)

@@ -29,20 +29,6 @@ from checklists.services.notifications import (
 )
 from checklists.services.robots import RobotMessage, dingtalk_request, dingtalk_sign, feishu_sign, robot_message_chunks, wecom_request
 from tests.conftest import MONDAY
-from tests.robot_server import RobotServer
-
-
-@pytest.fixture
-def robot_server():
-    servers = []
-
-    def start(kind: str) -> RobotServer:
-        servers.append(RobotServer(kind=kind).start())
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture

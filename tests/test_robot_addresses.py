@@ -26,24 +26,10 @@ from checklists.services.robots import RobotRequest, robot_post
 from opsteam.lib.env import env_origins_by_key, origin_parse
 from opsteam.settings import base
 from tests.conftest import MONDAY
-from tests.robot_server import RobotServer
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_ONLY = override_settings(OPSTEAM_ROBOT_HOSTS=base.OPSTEAM_ROBOT_HOSTS)
 KINDS = {"dingtalk", "wecom", "feishu"}
-
-
-@pytest.fixture
-def robot_server():
-    servers = []
-
-    def start(kind: str) -> RobotServer:
-        servers.append(RobotServer(kind=kind).start())
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture

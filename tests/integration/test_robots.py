@@ -28,19 +28,6 @@ TITLE = re.compile(r"提醒#(\d+)")
 
 
 @pytest.fixture
-def robot_server():
-    servers = []
-
-    def start(kind: str) -> RobotServer:
-        servers.append(RobotServer(kind=kind).start())
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
 def contactable(warehouse_member):
     warehouse_member.mobile = "13800000001"
     warehouse_member.feishu_open_id = "ou_7d8a6e6df7621556ce0d21922b676706"

@@ -159,16 +159,18 @@ def test_beat_entry_point_generates_through_celery(team, warehouse_member):
     assert Checklist.objects.filter(member=warehouse_member).count() == 1
 
 
-def test_a_range_of_working_days_agrees_with_each_day_asked_alone(team):
+def test_a_range_of_working_days_follows_the_overrides_then_the_national_calendar(team):
     from datetime import date, timedelta
 
-    from roles.models import CalendarOverride
-    from roles.selectors import workday_is, workdays_in
+    import chinese_calendar
 
-    CalendarOverride.objects.create(team=team, date=date(2026, 10, 3), is_workday=True, note="店庆加班")
-    CalendarOverride.objects.create(team=team, date=date(2026, 10, 12), is_workday=False, note="团建")
-    start, end = date(2026, 9, 25), date(2026, 10, 15)  # 国庆 with its 调休 and two overrides
+    from roles.selectors import workdays_in
+
+    overrides = {date(2026, 10, 3): True, date(2026, 10, 12): False}  # 店庆加班, 团建
+    for day, is_workday in overrides.items():
+        CalendarOverride.objects.create(team=team, date=day, is_workday=is_workday, note="test")
+    start, end = date(2026, 9, 25), date(2026, 10, 15)  # 国庆 with its 调休
     days = workdays_in(team=team, start=start, end=end)
-    assert len(days) == (end - start).days + 1
-    assert days == {start + timedelta(days=n): workday_is(team=team, day=start + timedelta(days=n)) for n in range(len(days))}
+    expected = {start + timedelta(days=n): chinese_calendar.is_workday(start + timedelta(days=n)) for n in range((end - start).days + 1)}
+    assert days == expected | overrides
     assert (days[date(2026, 10, 1)], days[date(2026, 10, 3)], days[date(2026, 10, 12)]) == (False, True, False)

@@ -83,18 +83,11 @@ def workday_is(*, team: Team, day: date) -> bool:
 
     For a year the calendar package does not know yet, Monday-Friday, and the admins are told once.
     """
-    override = CalendarOverride.objects.filter(team=team, date=day).values_list("is_workday", flat=True).first()
-    if override is not None:
-        return override
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        _calendar_gap_warn(year=day.year)
-        return day.weekday() < 5
+    return workdays_in(team=team, start=day, end=day)[day]
 
 
 def workdays_in(*, team: Team, start: date, end: date) -> dict[date, bool]:
-    """workday_is for every day from start to end, with the team's overrides read in one query."""
+    """Is each day from start to end a working day for the team (workday_is's rule), the overrides in one query?"""
     overrides = dict(CalendarOverride.objects.filter(team=team, date__range=(start, end)).values_list("date", "is_workday"))
     days: dict[date, bool] = {}
     day = start

@@ -84,11 +84,15 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
     @extend_schema(request=TickInputSerializer, responses={200: ChecklistItemSerializer})
     @action(detail=True, methods=["post"])
     def tick(self, request, pk=None):
-        data = TickInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        # An empty body is a plain "done": nothing to validate, so no serializer is built for the commonest tick (issue 8).
+        inputs = {}
+        if request.data:
+            data = TickInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            inputs = data.validated_data
         try:
-            # item_id: the access check (404 outside the caller's scope) is part of the tick's locking query.
-            item, _changed = tick_record(item_id=pk, actor=request.member, now=timezone.now(), ip=client_ip(request), **data.validated_data)
+            # item_id: the access check (404 outside the caller's scope) is part of the tick's statement.
+            item, _changed = tick_record(item_id=pk, actor=request.member, now=timezone.now(), ip=client_ip(request), **inputs)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(item_data(item), status=status.HTTP_200_OK)

@@ -8,9 +8,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -125,7 +126,70 @@ def _locked_item(item_id: int, *, viewer: Member | None = None) -> ChecklistItem
         raise Http404 from None
 
 
-@transaction.atomic
+# The common tick in one statement (issue 8): a member's own plain check item, open, not in a group, with nothing
+# typed into it before and no unresolved escalation, ticked done with no inputs. Its UPDATE and its tick record are
+# one data-modifying CTE in autocommit: no row lock taken ahead, no BEGIN/COMMIT round trips. Whatever does not
+# match (someone else's item, a count, a photo, a group's sub-item, an escalated item, an item already closed, an
+# unknown id) is left untouched by it and goes the general way below, which also says why it is refused.
+# A concurrent tick of the same row waits on the UPDATE's row lock and then finds status no longer open. The literals
+# are ItemStatus.DONE/OPEN, ItemKind.CHECK, TickAction.TICK and the unresolved EscalationStatus values
+# (tests/integration/test_tick_one_statement.py holds the two ways equal).
+_TICK_ONE_STATEMENT = """
+WITH ticked AS (
+    UPDATE checklists_checklistitem i
+    SET status = 'done', done_at = %(now)s, done_by_id = %(actor)s, updated_at = %(saved)s
+    FROM checklists_checklist c
+    WHERE i.id = %(item)s AND c.id = i.checklist_id AND c.team_id = %(team)s
+      AND (c.assignee_id = %(actor)s OR c.member_id = %(actor)s)
+      AND i.status = 'open' AND NOT i.is_group AND i.parent_id IS NULL AND i.kind = 'check' AND NOT i.note_required
+      AND i.note = '' AND i.value IS NULL AND i.text_value = '' AND i.photo = ''
+      AND NOT EXISTS (
+          SELECT 1 FROM checklists_escalation e WHERE e.item_id = i.id AND e.status IN ('open', 'acknowledged')
+      )
+    RETURNING i.*, c.team_id AS list_team_id, c.role_id AS list_role_id, c.member_id AS list_member_id,
+        c.assignee_id AS list_assignee_id, c.date AS list_date
+), recorded AS (
+    INSERT INTO checklists_tickevent (item_id, actor_id, on_behalf_of_id, action, changes, at, ip)
+    SELECT id, %(actor)s, NULLIF(list_assignee_id, %(actor)s), 'tick', '{"status": ["open", "done"]}', %(now)s, %(ip)s::inet
+    FROM ticked
+)
+SELECT * FROM ticked
+"""
+_LIST_COLUMNS = {"list_team_id": "team_id", "list_role_id": "role_id", "list_member_id": "member_id",
+                 "list_assignee_id": "assignee_id", "list_date": "date"}  # fmt: skip
+
+
+def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | None) -> ChecklistItem | None:
+    """The ticked item (with its list's ids) if the one-statement tick applied; else None, and nothing written.
+
+    updated_at is the wall clock, as the model's auto_now sets it on the general way's save.
+    """
+    try:
+        item_id = int(item_id)
+    except (TypeError, ValueError):
+        return None
+    if not 1 <= item_id < 2**63:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TICK_ONE_STATEMENT, {"item": item_id, "team": actor.team_id, "actor": actor.pk, "now": now, "ip": ip, "saved": timezone.now()}
+        )
+        row = cursor.fetchone()
+        names = [column.name for column in cursor.description]
+    if row is None:
+        return None
+    values = dict(zip(names, row, strict=True))
+    # from_db takes the values in the model's field order (RETURNING i.* has the table's).
+    fields = [f.attname for f in ChecklistItem._meta.concrete_fields]
+    item = ChecklistItem.from_db(connection.alias, fields, [values[name] for name in fields])
+    list_fields = [f.attname for f in Checklist._meta.concrete_fields if f.attname == "id" or f.attname in _LIST_COLUMNS.values()]
+    list_values = {"id": item.checklist_id} | {attname: values[column] for column, attname in _LIST_COLUMNS.items()}
+    checklist = Checklist.from_db(connection.alias, list_fields, [list_values[name] for name in list_fields])
+    ChecklistItem.checklist.field.set_cached_value(item, checklist)
+    item.has_open_escalation = False
+    return item
+
+
 def tick_record(
     *,
     actor: Member,
@@ -148,6 +212,31 @@ def tick_record(
     """
     if status not in (ItemStatus.DONE, ItemStatus.NOT_DONE):
         raise ValidationError({"status": _("Choose done or not done.")})
+    plain = status == ItemStatus.DONE and not (note or "").strip() and value in (None, "") and not (text_value or "").strip()
+    if plain and photo is None and connection.vendor == "postgresql":
+        ticked = _tick_in_one_statement(item_id=item.pk if item is not None else item_id, actor=actor, now=now, ip=ip)
+        if ticked is not None:
+            return ticked, True
+    return _tick_record_locked(
+        actor=actor, now=now, status=status, note=note, value=value, text_value=text_value, photo=photo, ip=ip, item=item, item_id=item_id
+    )
+
+
+@transaction.atomic
+def _tick_record_locked(
+    *,
+    actor: Member,
+    now: datetime,
+    status: str,
+    note: str,
+    value,
+    text_value: str,
+    photo: UploadedFile | None,
+    ip: str | None,
+    item: ChecklistItem | None,
+    item_id: int | None,
+) -> tuple[ChecklistItem, bool]:
+    """tick_record's general way: the item locked first, every rule checked on the locked row."""
     if item is not None:
         item = _locked_item(item.pk)
         if not item_can_tick(item=item, member=actor):

@@ -11,6 +11,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from opsteam.lib.db import prepared_cursor
 from roles.models import Member, Team
 
 
@@ -47,7 +48,7 @@ class MemberTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         sql, layout = _select()
-        with connection.cursor() as cursor:
+        with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
             cursor.execute(sql, [key])
             row = cursor.fetchone()
         if row is None:

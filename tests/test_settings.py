@@ -58,3 +58,12 @@ def test_production_settings_require_a_secret_key():
     out = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode != 0
     assert "SECRET_KEY must be set" in out.stderr
+
+
+def test_postgresql_lets_the_hot_statements_be_prepared_unless_turned_off(monkeypatch):
+    monkeypatch.setenv("X_DB", "postgres://postgres@127.0.0.1:5432/x")
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    assert database_from_url("X_DB", "sqlite://:memory:")["OPTIONS"]["prepare_threshold"] == 5
+
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "false")
+    assert "prepare_threshold" not in database_from_url("X_DB", "sqlite://:memory:").get("OPTIONS", {})

@@ -19,6 +19,7 @@ from checklists.models import Checklist, ChecklistItem, Escalation, EscalationSt
 from checklists.models.runs import covering
 from checklists.services.escalation import escalation_reopen, escalation_resolve
 from opsteam.lib.clock import local_time
+from opsteam.lib.db import prepared_cursor
 from opsteam.lib.numbers import decimal_parse
 from roles.models import Member
 from roles.selectors import member_led_role_ids
@@ -170,7 +171,7 @@ def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | N
         return None
     if not 1 <= item_id < 2**63:
         return None
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _TICK_ONE_STATEMENT, {"item": item_id, "team": actor.team_id, "actor": actor.pk, "now": now, "ip": ip, "saved": timezone.now()}
         )

@@ -162,4 +162,11 @@ def database_from_url(name: str, default: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    else:
+        from opsteam.lib.db import PREPARE_THRESHOLD
+
+        # Lets opsteam.lib.db.prepared_cursor's few hot statements be planned once per connection; the ORM's
+        # client-side binding cursors never prepare, whatever this says. Off for an old transaction pooler.
+        if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+            config.setdefault("OPTIONS", {}).setdefault("prepare_threshold", PREPARE_THRESHOLD)
     return config

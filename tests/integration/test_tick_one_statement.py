@@ -214,3 +214,20 @@ def test_the_api_tick_answers_the_same_both_ways(day, warehouse_member, client, 
         k: v for k, v in general.items() if k not in ("done_at", "is_late")
     }
     assert fast["status"] == ItemStatus.DONE
+
+
+def test_the_token_lookup_and_the_tick_are_planned_once_per_connection(day, warehouse_member, client, settings):
+    """opsteam.lib.db.prepared_cursor: PostgreSQL holds both statements prepared after a few ticks."""
+    from django.db import connection as db
+
+    assert db.settings_dict["OPTIONS"]["prepare_threshold"] == 5  # opsteam.lib.env, for PostgreSQL
+    token = Token.objects.create(user=warehouse_member.user)
+    one = item(warehouse_member, "SC-WH-2")
+    for _ in range(6):  # the first closes the item; the others find it closed and go on the general way
+        assert client.post(f"/api/v1/checklist-items/{one.pk}/tick/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+
+    with db.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("FROM authtoken_token" in sql for sql in prepared), prepared
+    assert any("WITH ticked" in sql for sql in prepared), prepared

@@ -1,0 +1,28 @@
+"""Database helpers the hot paths share (issue 8)."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+# psycopg prepares a statement on its fifth run on a connection (opsteam.lib.env sets prepare_threshold for
+# PostgreSQL; Django leaves it off). Only cursors that bind on the server prepare: the ORM's never do.
+PREPARE_THRESHOLD = 5
+
+
+def prepared_cursor():
+    """A cursor on the default PostgreSQL connection whose statements the server plans once per connection.
+
+    Django binds parameters on the client, so PostgreSQL parses and plans every statement anew: for the
+    tick's statement and the token's join that is about half of their time. This cursor binds on the
+    server, so psycopg prepares what it runs often, and with persistent connections (DATABASE_CONN_MAX_AGE)
+    a statement is planned once. It is still Django's cursor wrapper: errors are Django's, and tests' query
+    counts see its statements. Only for a few fixed hand-written statements; behind PgBouncer in transaction
+    mode, use PgBouncer 1.21+ with max_prepared_statements set (docs/deployment.md).
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

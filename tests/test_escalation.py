@@ -635,3 +635,18 @@ def test_a_sweep_costs_the_same_queries_however_many_members_the_shop_has(team, 
     whole_shop = [" WHERE ".join(parts) for parts in members if '"id" IN (' not in parts[-1] and '"is_director"' not in parts[-1]]
     assert members
     assert not whole_shop, "\n".join(whole_shop)
+
+
+def test_an_escalations_role_is_emptied_when_the_role_is_deleted_without_a_database_key(team, warehouse_member, director, generate):
+    """Escalation.role is not a database foreign key (issue 8): deleting a role still empties it, in Python."""
+    generate()
+    escalation_sweep(team=team, now=at(11, 23, 11))
+    raised = Escalation.objects.filter(team=team)
+    assert raised.exists()
+    spare = Role.objects.create(team=team, code="spare", name="备用")  # no lists of its own to cascade
+    one = raised.first()
+    Escalation.objects.filter(pk=one.pk).update(role=spare)
+
+    spare.delete()
+    one.refresh_from_db()
+    assert one.role_id is None

@@ -113,7 +113,13 @@ class Escalation(models.Model):
     # The table's indexes are its write cost (the sweep inserts thousands of rows a minute, issue 8): the team, the
     # item and the duty have none of their own, as checklists_esc_status and the two once-per-level constraints
     # lead with them; nullable links are indexed only where set.
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("team"), db_index=False)
+    # team and role are copies of the item's (or duty's) list's, for the board and the filters: the item and duty
+    # keys hold the row to what it is about. They are not database foreign keys, because the sweep inserts a
+    # thousand rows a minute and each key is a check per row at COMMIT: these two were 9 ms of an 86 ms sweep
+    # (issue 8). Django still cascades a deleted team and nulls a deleted role (on_delete runs in Python).
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("team"), db_index=False, db_constraint=False
+    )
     item = models.ForeignKey(
         "checklists.ChecklistItem",
         on_delete=models.CASCADE,
@@ -135,7 +141,9 @@ class Escalation(models.Model):
     level = models.ForeignKey(EscalationLevel, on_delete=models.PROTECT, related_name="escalations", verbose_name=_("level"))
     level_order = models.PositiveSmallIntegerField(_("level"))
     notify = models.CharField(_("notify"), max_length=10, choices=NotifyWhom.choices)
-    role = models.ForeignKey(Role, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("role"))
+    role = models.ForeignKey(
+        Role, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("role"), db_constraint=False
+    )
     # Who was told: resolved when the sweep writes the notification (owner, cover, lead or director).
     recipient = models.ForeignKey(
         Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="escalations", verbose_name=_("sent to"), db_index=False

@@ -1,7 +1,8 @@
-"""API authentication: the token, its user and the user's member and team in one query (issue 8)."""
+"""API authentication: the token, its user and the user's member, team and roles in one query (issue 8)."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from django.contrib.auth import get_user_model
@@ -12,11 +13,11 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from opsteam.lib.db import prepared_cursor
-from roles.models import Member, Team
+from roles.models import Cover, Member, MemberRole, Team
 
 
 @cache
-def _select() -> tuple[str, list[tuple[type, list[str]]]]:
+def _select(vendor: str) -> tuple[str, list[tuple[type, list[str]]]]:
     """The one query and, per model, the attribute names its columns fill, in the model's field order.
 
     What `Token.objects.select_related("user__member__team").get(key=key)` sends, written out once: the ORM
@@ -29,6 +30,16 @@ def _select() -> tuple[str, list[tuple[type, list[str]]]]:
         fields = model._meta.concrete_fields
         columns += [f'{alias}."{f.column}"' for f in fields]
         layout.append((model, [f.attname for f in fields]))
+    # The member's roles too (roles.selectors.member_role_links), so that the access rules read the roles they lead
+    # from the member instead of adding a subquery to every list they filter (issue 8): [[id, role id, lead], ...].
+    links = MemberRole._meta.db_table
+    if vendor == "postgresql":
+        aggregate = "coalesce(json_agg(json_build_array(r.id, r.role_id, r.is_lead)), '[]')"
+    else:  # SQLite (the fast tier, make run): JSON text, '[]' when there are none
+        aggregate = "json_group_array(json_array(r.id, r.role_id, r.is_lead))"
+    columns.append(f"(SELECT {aggregate} FROM {links} r WHERE r.member_id = m.id)")  # noqa: S608 (no value in it)
+    # Whether they cover anyone at all (roles.Cover): most never do, and their access rules then need no cover subquery.
+    columns.append(f"EXISTS (SELECT 1 FROM {Cover._meta.db_table} v WHERE v.cover_id = m.id)")  # noqa: S608 (no value in it)
     sql = (
         f"SELECT {', '.join(columns)} FROM {Token._meta.db_table} t "  # noqa: S608 (names from the models' _meta, the key a parameter)
         f"JOIN {user_model._meta.db_table} u ON u.id = t.user_id "
@@ -40,14 +51,14 @@ def _select() -> tuple[str, list[tuple[type, list[str]]]]:
 
 
 class MemberTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>`: the token, its user and the user's member and team in one query.
+    """`Authorization: Token <key>`: the token, its user and the user's member, team and roles in one query.
 
     DRF's own reads the token and user, then every view reads the member: two round trips before any work.
     roles.selectors.member_get_for_user uses the member read here.
     """
 
     def authenticate_credentials(self, key):
-        sql, layout = _select()
+        sql, layout = _select(connection.vendor)
         with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
             cursor.execute(sql, [key])
             row = cursor.fetchone()
@@ -64,6 +75,13 @@ class MemberTokenAuthentication(TokenAuthentication):
         if member is not None:
             Member.team.field.set_cached_value(member, team)
             Member.user.field.set_cached_value(member, user)
+            links = row[start]
+            if isinstance(links, str):  # SQLite returns JSON as text
+                links = json.loads(links)
+            member._role_links = [
+                MemberRole(id=pk, member_id=member.pk, role_id=role_id, is_lead=bool(lead)) for pk, role_id, lead in links
+            ]
+            member._covers_anyone = bool(row[start + 1])
         # user.member: the member, or None cached as "no member" (a superuser without one).
         Member.user.field.remote_field.set_cached_value(user, member)
         Token.user.field.set_cached_value(token, user)

@@ -74,3 +74,42 @@ def test_ticking_an_item_outside_my_scope_is_a_404_from_the_same_query(outsider,
     response = token_client(outsider).post(f"/api/v1/checklist-items/{own_item.pk}/tick/", {}, format="json")
     assert response.status_code == 404
     assert not TickEvent.objects.exists()
+
+
+def test_a_leads_api_tick_for_a_member_reads_no_roles_after_authentication(warehouse_lead, own_item, frozen):
+    """The lead's roles come with the token (MemberTokenAuthentication): the access check spends no query on them."""
+    client = token_client(warehouse_lead)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/checklist-items/{own_item.pk}/tick/", {}, format="json")
+    assert response.status_code == 200, response.content
+    statements = tick_statements(queries.captured_queries)
+    assert not [sql for sql in statements if "roles_memberrole" in sql], "\n".join(statements)
+    assert len(statements) <= 3, "\n".join(statements)
+    assert TickEvent.objects.get(item=own_item).on_behalf_of_id == own_item.checklist.assignee_id
+
+
+def test_the_api_list_of_a_day_is_two_queries_authentication_included(warehouse_member, own_item, frozen):
+    client = token_client(warehouse_member)
+    day, count = own_item.checklist.date, own_item.checklist.items.count()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/checklists/?date={day}")
+    assert response.status_code == 200, response.content
+    assert sum(len(row["items"]) for row in response.json()) == count
+    assert len(queries.captured_queries) == 2, "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+def test_a_cover_sees_the_absent_members_lists_through_the_api_and_others_do_not(warehouse_member, warehouse_teammate, own_item, frozen):
+    """The token says whether its member covers anyone; with a cover, the list API shows the absent member's lists."""
+    from roles.services import cover_create
+
+    day = own_item.checklist.date
+    client = token_client(warehouse_teammate)
+    absent_lists = {own_item.checklist_id}
+
+    before = {row["id"] for row in client.get(f"/api/v1/checklists/?date={day}").json()}
+    cover_create(absent=warehouse_member, cover=warehouse_teammate, start_date=day, end_date=day)
+    after = {row["id"] for row in client.get(f"/api/v1/checklists/?date={day}").json()}
+
+    assert not absent_lists & before
+    assert absent_lists <= after
+    assert client.post(f"/api/v1/checklist-items/{own_item.pk}/tick/", {}, format="json").status_code == 200

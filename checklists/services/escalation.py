@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,7 +38,7 @@ from checklists.models import (
 )
 from opsteam.lib.clock import business_tz, local_date, local_datetime
 from roles.models import Member, MemberRole, Role, Team
-from roles.selectors import cover_map_for_date, member_led_role_ids, workday_is, workdays_in
+from roles.selectors import cover_map_for_date, member_led_role_ids, workdays_in
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -111,13 +111,16 @@ def _lookback() -> timedelta:
 LOOKBACK_DAYS_OFF_MAX = 14
 
 
-def _lookback_start(*, team: Team, now: datetime) -> datetime:
+def _sweep_workdays(*, team: Team, now: datetime) -> dict[date, bool]:
+    """Today and every day the lookback's walk can reach, read at once (one query for the team's overrides)."""
+    return workdays_in(team=team, start=local_date(now - _lookback()) - timedelta(days=LOOKBACK_DAYS_OFF_MAX), end=local_date(now))
+
+
+def _lookback_start(*, now: datetime, workdays: dict[date, bool]) -> datetime:
     """Items due since this instant may escalate: the lookback, not counting days off (the sweep skips them)."""
     # Counting them, an item due on 1 October was past the 48 h by the first working day after 国庆 and never escalated.
     start = now - _lookback()
     day = local_date(now) - timedelta(days=1)
-    # The days the walk below can reach, read at once (one query for the team's overrides, not one a day).
-    workdays = workdays_in(team=team, start=local_date(start) - timedelta(days=LOOKBACK_DAYS_OFF_MAX), end=day)
     skipped = 0
     while day >= local_date(start) and skipped < LOOKBACK_DAYS_OFF_MAX:
         if not workdays[day]:
@@ -218,7 +221,8 @@ def _escalations_insert(candidates, *, team: Team, levels, now: datetime, batch,
         return dict(cursor.fetchall())
 
 
-def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
+def _raise_levels(*, team: Team, now: datetime, workdays: dict[date, bool], result: SweepResult) -> bool:
+    """Raise every level whose time has come; True when they went in already notified and none was waiting."""
     active = EscalationPolicy.objects.filter(team=team, is_active=True).prefetch_related("levels")
     policies = list(active)
     # The default policy is created once (the first sweep); read with the others, later sweeps skip the get_or_create.
@@ -231,7 +235,7 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
     # Duty kinds without a policy of their own fall back to the default.
     default_sources = [s for s in TaskSource.values if s not in by_source and s != TaskSource.CHECKLIST]
     batch = uuid.uuid4()
-    since = _lookback_start(team=team, now=now)
+    since = _lookback_start(now=now, workdays=workdays)
     plans = []
     for policy in policies:
         task_sources = default_sources if policy.pk == default.pk else ([policy.source] if policy.source else [])
@@ -264,20 +268,21 @@ def _raise_levels(*, team: Team, now: datetime, result: SweepResult) -> None:
                 Escalation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
     if connection.vendor == "postgresql":
         if _raise_sent(team=team, now=now, plans=plans, batch=batch, result=result):
-            return
+            return True
         for levels, items, tasks, _steady in plans:
             for candidates, subject in ((items, "item"), (tasks, "task")):
                 inserted = _escalations_insert(candidates, team=team, levels=levels, now=now, batch=batch, subject=subject)
                 for order, count in inserted.items():
                     result.by_level[order] = result.by_level.get(order, 0) + count
                     result.raised += count
-        return
+        return False
     # ignore_conflicts does not say which rows went in: the batch does (all still unnotified: this sweep holds
     # the team, and the predicate lets the partial index of unnotified rows find them).
     inserted = Escalation.objects.filter(batch=batch, notified_at__isnull=True).values("level_order").annotate(count=Count("id")).order_by()
     for row in inserted:
         result.by_level[row["level_order"]] = row["count"]
         result.raised += row["count"]
+    return False
 
 
 # --- raising already sent (PostgreSQL) -----------------------------------------------------------------
@@ -954,7 +959,8 @@ def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
 def escalation_sweep(*, team: Team, now: datetime) -> SweepResult:
     """What beat runs every minute, per team. On a day off nothing escalates: the next working day catches up."""
     result = SweepResult(team=team.slug)
-    if not workday_is(team=team, day=local_date(now)):
+    workdays = _sweep_workdays(team=team, now=now)
+    if not workdays[local_date(now)]:
         result.workday = False
         return result
     with transaction.atomic():
@@ -964,8 +970,9 @@ def escalation_sweep(*, team: Team, now: datetime) -> SweepResult:
         if not Team.objects.select_for_update(skip_locked=True).filter(pk=team.pk).exists():
             result.busy = True
             return result
-        _raise_levels(team=team, now=now, result=result)
-        _notify_pending(team=team, now=now, result=result)
+        # Raised already notified, with none left waiting from before (checked under the team's lock): nothing is pending.
+        if not _raise_levels(team=team, now=now, workdays=workdays, result=result):
+            _notify_pending(team=team, now=now, result=result)
         _repeat_due(team=team, now=now, result=result)
     return result
 

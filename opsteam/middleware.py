@@ -73,3 +73,23 @@ class NulCharacterMiddleware:
     @staticmethod
     def _has_nul(data) -> bool:
         return any("\x00" in key or any("\x00" in value for value in data.getlist(key)) for key in data)
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page URL opened with the wrong method (a bookmarked or pasted form address) gets a page saying so.
+
+    Django's require_POST answers 405 with an empty body, which a browser shows as a blank page. The API's
+    405 stays DRF's JSON; the Allow header is kept.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.path.startswith("/api/"):
+            return response
+        page = HttpResponse(loader.render_to_string("405.html", request=request), status=405)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page

@@ -498,3 +498,11 @@ def test_the_figures_page_for_a_future_day_says_figures_go_up_to_today_and_has_n
     assert "2099-01-01 has not happened yet: figures can only be entered up to today, 2026-11-23." in html
     assert 'name="fig-sales"' not in html
     assert 'name="fig-sales"' in client.get("/board/figures/", {"date": "2026-11-23"}).content.decode()
+
+
+def test_the_api_board_refuses_a_day_that_has_not_happened(client, team, director, frozen):
+    _login(client, director)
+    response = client.get("/api/v1/board/", {"date": "2026-11-24"})  # frozen on Monday 2026-11-23
+    assert response.status_code == 400
+    assert "2026-11-24 还没到" in str(response.json())
+    assert client.get("/api/v1/board/", {"date": "2026-11-23"}).status_code == 200

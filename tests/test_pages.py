@@ -297,3 +297,16 @@ def test_the_today_page_shows_a_duty_due_in_the_coming_week_but_not_one_due_late
     page = client.get("/today/").content.decode()
     assert "明天要交的补货表" in page
     assert "下个月的盘点" not in page
+
+
+def test_opening_a_post_only_address_shows_a_page_saying_so(client, warehouse_member):
+    client.force_login(warehouse_member.user)
+
+    response = client.get("/items/1/tick/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "这不是可以直接打开的页面" in response.content.decode()
+    api = client.get("/api/v1/checklist-items/1/tick/")
+    assert api.status_code == 405
+    assert api["Content-Type"].startswith("application/json")

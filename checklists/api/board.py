@@ -24,8 +24,17 @@ MAX_RANGE_DAYS = 366
 
 
 class BoardQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="YYYY-MM-DD (Asia/Shanghai); default today")
+    date = serializers.DateField(required=False, help_text="YYYY-MM-DD (Asia/Shanghai), today or earlier; default today")
     role = IdField(required=False, help_text="a role ID: only that role")
+
+    def validate_date(self, value):
+        # As the page says: a day that has not happened has no lists, and "month to date" would run to its end.
+        today = local_date(timezone.now())
+        if value > today:
+            raise serializers.ValidationError(
+                _("%(day)s has not happened yet: choose today (%(today)s) or an earlier day.") % {"day": value.isoformat(), "today": today}
+            )
+        return value
 
 
 class RangeQuerySerializer(serializers.Serializer):

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A page URL opened with the wrong method: a page that says so instead of a blank 405.
+    "opsteam.middleware.MethodNotAllowedPageMiddleware",
     # Last: turns a locked-out login into the cool-off page (429).
     "axes.middleware.AxesMiddleware",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -147,17 +148,28 @@ WITH ticked AS (
       AND NOT EXISTS (
           SELECT 1 FROM checklists_escalation e WHERE e.item_id = i.id AND e.status IN ('open', 'acknowledged')
       )
-    RETURNING i.*, c.team_id AS list_team_id, c.role_id AS list_role_id, c.member_id AS list_member_id,
+    RETURNING {item_columns}, c.team_id AS list_team_id, c.role_id AS list_role_id, c.member_id AS list_member_id,
         c.assignee_id AS list_assignee_id, c.date AS list_date
 ), recorded AS (
     INSERT INTO checklists_tickevent (item_id, actor_id, on_behalf_of_id, action, changes, at, ip)
-    SELECT id, %(actor)s, NULLIF(list_assignee_id, %(actor)s), 'tick', '{"status": ["open", "done"]}', %(now)s, %(ip)s::inet
+    SELECT id, %(actor)s, NULLIF(list_assignee_id, %(actor)s), 'tick', '{{"status": ["open", "done"]}}', %(now)s, %(ip)s::inet
     FROM ticked
 )
 SELECT * FROM ticked
 """
 _LIST_COLUMNS = {"list_team_id": "team_id", "list_role_id": "role_id", "list_member_id": "member_id",
                  "list_assignee_id": "assignee_id", "list_date": "date"}  # fmt: skip
+
+
+@functools.cache
+def _tick_one_statement() -> str:
+    """The statement with the item's columns named, in the model's field order (what from_db takes).
+
+    Named, not i.*: a column added by a migration would change a prepared statement's result type, and the
+    web workers still running the old code would fail their ticks until they reconnect.
+    """
+    columns = ", ".join(f'i."{field.column}"' for field in ChecklistItem._meta.concrete_fields)
+    return _TICK_ONE_STATEMENT.format(item_columns=columns)
 
 
 def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | None) -> ChecklistItem | None:
@@ -172,19 +184,15 @@ def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | N
     if not 1 <= item_id < 2**63:
         return None
     with prepared_cursor() as cursor:
-        cursor.execute(
-            _TICK_ONE_STATEMENT, {"item": item_id, "team": actor.team_id, "actor": actor.pk, "now": now, "ip": ip, "saved": timezone.now()}
-        )
+        params = {"item": item_id, "team": actor.team_id, "actor": actor.pk, "now": now, "ip": ip, "saved": timezone.now()}
+        cursor.execute(_tick_one_statement(), params)
         row = cursor.fetchone()
-        names = [column.name for column in cursor.description]
     if row is None:
         return None
-    values = dict(zip(names, row, strict=True))
-    # from_db takes the values in the model's field order (RETURNING i.* has the table's).
     fields = [f.attname for f in ChecklistItem._meta.concrete_fields]
-    item = ChecklistItem.from_db(connection.alias, fields, [values[name] for name in fields])
-    list_fields = [f.attname for f in Checklist._meta.concrete_fields if f.attname == "id" or f.attname in _LIST_COLUMNS.values()]
-    list_values = {"id": item.checklist_id} | {attname: values[column] for column, attname in _LIST_COLUMNS.items()}
+    item = ChecklistItem.from_db(connection.alias, fields, row[: len(fields)])
+    list_values = {"id": item.checklist_id} | dict(zip(_LIST_COLUMNS.values(), row[len(fields) :], strict=True))
+    list_fields = [f.attname for f in Checklist._meta.concrete_fields if f.attname in list_values]
     checklist = Checklist.from_db(connection.alias, list_fields, [list_values[name] for name in list_fields])
     ChecklistItem.checklist.field.set_cached_value(item, checklist)
     item.has_open_escalation = False

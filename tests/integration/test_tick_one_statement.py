@@ -231,3 +231,23 @@ def test_the_token_lookup_and_the_tick_are_planned_once_per_connection(day, ware
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("FROM authtoken_token" in sql for sql in prepared), prepared
     assert any("WITH ticked" in sql for sql in prepared), prepared
+
+
+def test_a_column_added_by_a_migration_does_not_break_the_prepared_tick(day, warehouse_member, warehouse_teammate):
+    """Web workers keep running while `migrate` adds a column: their prepared tick must go on working."""
+    from django.db import connection as db
+
+    run_generate_for_date(team=warehouse_teammate.team, day=MONDAY.date(), now=MONDAY)
+    one = item(warehouse_member, "SC-WH-2")
+    for _ in range(6):  # prepared from the fifth run on (the first ticks, the rest find it closed)
+        tick_record(item_id=one.pk, actor=warehouse_member, now=AT)
+    with db.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction has deferred key checks pending
+        cursor.execute("ALTER TABLE checklists_checklistitem ADD COLUMN added_later integer")
+
+    other = item(warehouse_teammate, "SC-WH-2")
+    ticked, changed = tick_record(item_id=other.pk, actor=warehouse_teammate, now=AT)
+
+    assert changed
+    assert ticked.status == ItemStatus.DONE
+    assert event_of(other)["actor_id"] == warehouse_teammate.pk

@@ -192,3 +192,42 @@ def test_the_hand_built_tick_and_list_answers_equal_the_serializers_the_schema_d
         documented = render(ChecklistSerializer(lists, many=True).data)
         assert render([checklist_data(c) for c in lists]) == documented
         assert render(checklists_data(checklist_list(viewer=director, day=MONDAY.date()))) == documented
+
+
+def test_a_photo_is_fetched_with_a_token_by_whoever_may_see_the_item(team, generate, warehouse_member, outsider, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+    from rest_framework.authtoken.models import Token
+
+    from checklists.services.ticks import tick_record
+    from tests.conftest import MONDAY
+    from tests.factories import member_with_role
+
+    def token_client(member) -> APIClient:  # a real token, as a phone app has: no session
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=member.user)[0].key}")
+        return client
+
+    settings.MEDIA_ROOT = tmp_path
+    ops = member_with_role(team, "operations", username="ops9")
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=ops, playbook_id="SC-OPS-8")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 10)).save(png, format="PNG")
+    tick_record(item=item, actor=ops, now=MONDAY, photo=SimpleUploadedFile("p.png", png.getvalue(), "image/png"))
+
+    ticked = token_client(ops).get(f"/api/v1/checklists/{item.checklist_id}/").json()
+    url = next(row["photo_url"] for row in ticked["items"] if row["id"] == item.pk)
+    assert url == f"/api/v1/checklist-items/{item.pk}/photo/"
+    answer = token_client(ops).get(url, HTTP_ACCEPT="image/jpeg")  # a phone app asking for a picture
+
+    assert answer.status_code == 200
+    assert b"".join(answer.streaming_content) == png.getvalue()
+    assert token_client(outsider).get(url).status_code == 404
+    assert token_client(warehouse_member).get(url).status_code == 404  # same shop, not their item or role
+    without = ChecklistItem.objects.filter(checklist__member=ops, photo="").first()
+    missing = token_client(ops).get(f"/api/v1/checklist-items/{without.pk}/photo/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "这一项没有照片。"

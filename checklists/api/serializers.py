@@ -41,7 +41,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_photo_url(self, item: ChecklistItem) -> str | None:
-        return f"/items/{item.pk}/photo/" if item.photo else None
+        return f"/api/v1/checklist-items/{item.pk}/photo/" if item.photo else None
 
 
 class ChecklistSerializer(serializers.ModelSerializer):
@@ -94,7 +94,7 @@ def item_row_data(row: dict) -> dict:
         "value": None if row["value"] is None else _VALUE.to_representation(row["value"]),
         "text_value": row["text_value"],
         "note": row["note"],
-        "photo_url": f"/items/{row['id']}/photo/" if row["photo"] else None,
+        "photo_url": f"/api/v1/checklist-items/{row['id']}/photo/" if row["photo"] else None,
         "done_at": None if done_at is None else _DATETIME.to_representation(done_at),
         "done_by": row["done_by_id"],
         # ChecklistItem.is_late, on the row's values.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -80,6 +82,20 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
 
     def _item(self, pk) -> ChecklistItem:
         return item_access_by_id(viewer=self.request.member, item_id=pk)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The photo answers with the picture whatever the client accepts (an app may send Accept: image/jpeg);
+        # its errors are JSON, the first renderer.
+        return super().perform_content_negotiation(request, force=force or self.action == "photo")
+
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY, 404: None})
+    @action(detail=True, methods=["get"])
+    def photo(self, request, pk=None):
+        """The item's photo, to whoever may see the item (a token is enough; 404 when it has none)."""
+        item = self._item(pk)
+        if not item.photo:
+            raise exceptions.NotFound(_("This item has no photo."))
+        return FileResponse(item.photo.open("rb"))
 
     @extend_schema(request=TickInputSerializer, responses={200: ChecklistItemSerializer})
     @action(detail=True, methods=["post"])

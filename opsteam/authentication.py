@@ -1,4 +1,4 @@
-"""API authentication: the token, its user and the user's member, team and roles in one query (issue 8)."""
+"""The user behind a login, with their member, team and roles, in one query (issue 8): API tokens and sessions."""
 
 from __future__ import annotations
 
@@ -17,14 +17,16 @@ from roles.models import Cover, Member, MemberRole, Team
 
 
 @cache
-def _select(vendor: str) -> tuple[str, list[tuple[type, list[str]]]]:
+def _select(vendor: str, by: str) -> tuple[str, list[tuple[type, list[str]]]]:
     """The one query and, per model, the attribute names its columns fill, in the model's field order.
 
-    What `Token.objects.select_related("user__member__team").get(key=key)` sends, written out once: the ORM
-    builds that statement anew on every request, and on a tick that cost about as much as the tick itself.
+    by "token": what `Token.objects.select_related("user__member__team").get(key=key)` sends; by "user": the
+    same from the user's id (a session). Written out once: the ORM builds such a statement anew on every
+    request, and on a tick that cost about as much as the tick itself.
     """
     user_model = get_user_model()
-    parts = [(Token, "t"), (user_model, "u"), (Member, "m"), (Team, "s")]
+    parts = [(Token, "t")] if by == "token" else []
+    parts += [(user_model, "u"), (Member, "m"), (Team, "s")]
     columns, layout = [], []
     for model, alias in parts:
         fields = model._meta.concrete_fields
@@ -40,14 +42,52 @@ def _select(vendor: str) -> tuple[str, list[tuple[type, list[str]]]]:
     columns.append(f"(SELECT {aggregate} FROM {links} r WHERE r.member_id = m.id)")  # noqa: S608 (no value in it)
     # Whether they cover anyone at all (roles.Cover): most never do, and their access rules then need no cover subquery.
     columns.append(f"EXISTS (SELECT 1 FROM {Cover._meta.db_table} v WHERE v.cover_id = m.id)")  # noqa: S608 (no value in it)
+    users = user_model._meta.db_table
+    source = f"{Token._meta.db_table} t JOIN {users} u ON u.id = t.user_id" if by == "token" else f"{users} u"
     sql = (
-        f"SELECT {', '.join(columns)} FROM {Token._meta.db_table} t "  # noqa: S608 (names from the models' _meta, the key a parameter)
-        f"JOIN {user_model._meta.db_table} u ON u.id = t.user_id "
+        f"SELECT {', '.join(columns)} FROM {source} "  # noqa: S608 (names from the models' _meta, the key a parameter)
         f"LEFT JOIN {Member._meta.db_table} m ON m.user_id = u.id "
         f"LEFT JOIN {Team._meta.db_table} s ON s.id = m.team_id "
-        "WHERE t.key = %s"
+        f"WHERE {'t.key' if by == 'token' else 'u.id'} = %s"
     )
     return sql, layout
+
+
+def _read(by: str, value) -> list | None:
+    """[token,] user, member or None, with the member's team, user, roles and covers cached; None if no such row."""
+    sql, layout = _select(connection.vendor, by)
+    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    objects, start = [], 0
+    for model, names in layout:
+        values = row[start : start + len(names)]
+        start += len(names)
+        objects.append(None if values[0] is None else model.from_db(connection.alias, names, values))
+    user, member, team = objects[-3:]
+    if member is not None:
+        Member.team.field.set_cached_value(member, team)
+        Member.user.field.set_cached_value(member, user)
+        links = row[start]
+        if isinstance(links, str):  # SQLite returns JSON as text
+            links = json.loads(links)
+        member._role_links = [MemberRole(id=pk, member_id=member.pk, role_id=role_id, is_lead=bool(lead)) for pk, role_id, lead in links]
+        member._covers_anyone = bool(row[start + 1])
+    # user.member: the member, or None cached as "no member" (a superuser without one).
+    Member.user.field.remote_field.set_cached_value(user, member)
+    return objects[:-2]
+
+
+def user_by_id(user_id):
+    """The user with their member, team, roles and covers in one query (opsteam.lib.auth.MemberModelBackend)."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    found = _read("user", user_id) if 1 <= user_id < 2**63 else None
+    return found[0] if found else None
 
 
 class MemberTokenAuthentication(TokenAuthentication):
@@ -58,31 +98,11 @@ class MemberTokenAuthentication(TokenAuthentication):
     """
 
     def authenticate_credentials(self, key):
-        sql, layout = _select(connection.vendor)
-        with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
-            cursor.execute(sql, [key])
-            row = cursor.fetchone()
-        if row is None:
+        found = _read("token", key)
+        if found is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        objects, start = [], 0
-        for model, names in layout:
-            values = row[start : start + len(names)]
-            start += len(names)
-            objects.append(None if values[0] is None else model.from_db(connection.alias, names, values))
-        token, user, member, team = objects
+        token, user = found
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        if member is not None:
-            Member.team.field.set_cached_value(member, team)
-            Member.user.field.set_cached_value(member, user)
-            links = row[start]
-            if isinstance(links, str):  # SQLite returns JSON as text
-                links = json.loads(links)
-            member._role_links = [
-                MemberRole(id=pk, member_id=member.pk, role_id=role_id, is_lead=bool(lead)) for pk, role_id, lead in links
-            ]
-            member._covers_anyone = bool(row[start + 1])
-        # user.member: the member, or None cached as "no member" (a superuser without one).
-        Member.user.field.remote_field.set_cached_value(user, member)
         Token.user.field.set_cached_value(token, user)
         return user, token

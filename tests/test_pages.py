@@ -48,16 +48,16 @@ def test_today_costs_a_fixed_number_of_queries_whatever_the_number_of_items(logg
     from checklists.models import TemplateItem
 
     generate()
-    # session, user with its member and team (MemberModelBackend), member's roles (whose day may I open?),
-    # lists, items, carry-over date, the day's duties, the bell's unread count
-    with django_assert_num_queries(8):
+    # session, user with its member, team, roles and covers (MemberModelBackend), lists, items, carry-over
+    # date, the day's duties, the bell's unread count
+    with django_assert_num_queries(7):
         assert logged_in.get("/today/").status_code == 200
     ChecklistItem.objects.all().delete()
     ChecklistItem.objects.model.checklist.field.related_model.objects.all().delete()
     template = TemplateItem.objects.filter(template__team=team, template__playbook_id="SC-WH").first().template
     TemplateItem.objects.bulk_create(TemplateItem(template=template, order=100 + n, text=f"检查 {n}") for n in range(40))
     generate()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         page = logged_in.get("/today/").content.decode()
     assert "检查 39" in page
 
@@ -310,3 +310,24 @@ def test_opening_a_post_only_address_shows_a_page_saying_so(client, warehouse_me
     api = client.get("/api/v1/checklist-items/1/tick/")
     assert api.status_code == 405
     assert api["Content-Type"].startswith("application/json")
+
+
+def test_a_cover_logged_in_ticks_the_absent_members_item_and_a_lead_opens_their_roles_day(
+    client, warehouse_member, warehouse_teammate, warehouse_lead, generate, frozen
+):
+    """The session's user comes with the member's roles and covers (MemberModelBackend): both rules still hold."""
+    from roles.services import cover_create
+
+    generate()
+    item = ChecklistItem.objects.get(checklist__member=warehouse_member, playbook_id="SC-WH-2")
+    client.force_login(warehouse_teammate.user)
+    assert client.post(f"/items/{item.pk}/tick/", {"action": "done"}).status_code == 404
+    cover_create(absent=warehouse_member, cover=warehouse_teammate, start_date=MONDAY.date(), end_date=MONDAY.date())
+    assert client.post(f"/items/{item.pk}/tick/", {"action": "done"}).status_code == 302
+    item.refresh_from_db()
+    assert item.done_by_id == warehouse_teammate.pk
+
+    client.force_login(warehouse_lead.user)
+    assert client.get(f"/today/?member={warehouse_member.pk}").status_code == 200
+    client.force_login(warehouse_teammate.user)
+    assert client.get(f"/today/?member={warehouse_lead.pk}").status_code == 404

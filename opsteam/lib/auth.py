@@ -21,21 +21,18 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 class MemberModelBackend(ModelBackend):
-    """Django's username/password backend; a logged-in request reads its user with the member and team in one query.
+    """Django's username/password backend; a logged-in request reads its user with the member in one query.
 
-    Every page asks for the member behind the login (roles.selectors.member_get_for_user); read with the user,
-    it costs no second round trip.
+    Every page asks for the member behind the login (roles.selectors.member_get_for_user), its roles and
+    whether it covers anyone (Checklist.visible_to): read with the user (opsteam.authentication.user_by_id),
+    they cost no further round trip.
     """
 
     def get_user(self, user_id):
-        from django.contrib.auth import get_user_model
+        from opsteam.authentication import user_by_id
 
-        user_model = get_user_model()
-        try:
-            user = user_model._default_manager.select_related("member__team").get(pk=user_id)
-        except user_model.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = user_by_id(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def lockout_minutes() -> int:

@@ -54,7 +54,7 @@ test-browser: install
 	$(BIN)/pytest tests/browser -q
 
 ## Performance (issue 8), not part of `make test`: PostgreSQL and Redis on 127.0.0.1 (its own database
-## opsteam_bench, Redis database 10); prints the table and writes bench/results.json. About 10 minutes on 2 cores.
+## opsteam_bench, Redis database 10); prints the table and writes bench/results.json. 2-3 minutes on 2 cores (limit 10); HTTP load by wrk when installed.
 bench: install
 	$(BIN)/python -m bench.run
 

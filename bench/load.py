@@ -1,18 +1,25 @@
-"""A small closed-loop HTTP load generator on threads and http.client (wrk is not installed here).
+"""Load generators: wrk when it is installed (`apt-get install wrk`, as issue 8 asks), else a small closed-loop
+generator on threads and http.client.
 
-Each of `connections` threads sends one request, reads the whole answer, and sends the next, until the time
-is up. gunicorn's sync workers close every connection, so each request opens a new one (both sides alike).
-The generator shares the machine with the server; it is the same generator for ours and the reference.
+Either way `connections` clients each send one request, read the whole answer and send the next, until the
+time is up. gunicorn's sync workers close every connection, so each request opens a new one (both sides
+alike). The generator shares the machine with the server; ours and the reference use the same one. wrk, in
+C, takes far less of the machine than Python threads, so its figures are the server's own more nearly.
 """
 
 from __future__ import annotations
 
 import http.client
 import itertools
+import re
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 Request = tuple[str, str, bytes | None, dict[str, str]]  # method, path, body, headers
 
@@ -23,6 +30,7 @@ class LoadResult:
     errors: int
     seconds: float
     first_error: str = ""
+    tool: str = "threads"
 
     @property
     def rate(self) -> float:
@@ -78,3 +86,44 @@ def hammer(
 
 def cycle(items: list[Request]) -> Iterator[Request]:
     return itertools.cycle(items)
+
+
+WRK_SCRIPT = Path(__file__).with_name("wrk_requests.lua")
+
+
+def generator() -> str:
+    """ "wrk" when it is on the PATH, else "threads" (BENCH_LOAD=threads forces the threads)."""
+    import os
+
+    if os.environ.get("BENCH_LOAD", "wrk") == "wrk" and shutil.which("wrk"):
+        return "wrk"
+    return "threads"
+
+
+def load(*, port: int, requests: list[Request], connections: int, seconds: float) -> LoadResult:
+    """`requests` sent `connections` at a time for `seconds`, by wrk or the threads, in order and then again
+    from the first (wrk: each of its threads goes through its share of them)."""
+    if generator() == "threads":
+        return hammer(port=port, requests=itertools.cycle(requests), connections=connections, seconds=seconds)
+    return wrk(port=port, requests=requests, connections=connections, seconds=seconds)
+
+
+def wrk(*, port: int, requests: list[Request], connections: int, seconds: float) -> LoadResult:
+    threads = min(2, connections)
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8") as listing:
+        for method, path, body, headers in requests:
+            fields = [method, path, (body or b"").decode(), *(f"{name}: {value}" for name, value in headers.items())]
+            assert not any("\t" in field or "\n" in field for field in fields), fields
+            listing.write("\t".join(fields) + "\n")
+        listing.flush()
+        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(WRK_SCRIPT)]
+        command += [f"http://127.0.0.1:{port}", "--", listing.name, str(threads)]
+        out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    total, elapsed = (float(x) for x in re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).groups()[:2])
+    if re.search(r"requests in [\d.]+ms", out):
+        elapsed /= 1000
+    bad = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = bad + (sum(int(x) for x in socket.groups()) if socket else 0)
+    first = f"wrk: {bad} non-2xx answers{', ' + socket.group(0) if socket else ''}" if failed else ""
+    return LoadResult(requests=int(total) - bad, errors=failed, seconds=elapsed, first_error=first, tool="wrk")

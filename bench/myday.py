@@ -13,7 +13,7 @@ from django.utils import timezone
 from bench import shared
 from bench.data import org_create
 from bench.lib import Result, Workload, rate_ratio
-from bench.load import hammer
+from bench.load import generator, load
 from checklists.models import ChecklistItem
 from checklists.services.generation import run_generate_due
 from roles.models import Member, Team
@@ -37,7 +37,7 @@ def _measure(port: int, ours_request, ref_request) -> tuple[float, float, list[s
     errors: list[str] = []
     for _ in range(ROUNDS):
         for request, is_ours in ((ours_request, True), (ref_request, False)):
-            result = hammer(port=port, requests=iter(lambda r=request: r, None), connections=CONNECTIONS, seconds=SECONDS)
+            result = load(port=port, requests=[request], connections=CONNECTIONS, seconds=SECONDS)
             if result.first_error:
                 errors.append(result.first_error)
             if is_ours:
@@ -91,7 +91,7 @@ def run() -> list[Result]:
             )
         )
     results[0].notes.append(
-        f"{ITEMS} items; {CONNECTIONS} connections, {SECONDS:g} s per side, best of {ROUNDS}; "
+        f"{ITEMS} items; {CONNECTIONS} connections, load by {generator()}, {SECONDS:g} s per side, best of {ROUNDS}; "
         "fixed query counts pinned in tests/test_pages.py and tests/test_api.py"
     )
     return results

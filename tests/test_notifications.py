@@ -589,6 +589,30 @@ def test_the_robots_page_shows_failed_deliveries_and_retries_one(client, directo
     assert robot.pk
 
 
+@pytest.mark.parametrize(
+    ("code", "zh", "en"),
+    [
+        ("network", "没有送达（网络不通）", "Not reached (network)"),
+        ("503", "HTTP 503", "HTTP 503"),
+        ("130101", "130101", "(code 130101)"),
+    ],
+)
+def test_a_failed_delivery_says_what_its_code_means_in_the_readers_language(
+    client, director, team, warehouse_member, robot_server, code, zh, en
+):
+    make_robot(team, robot_server("dingtalk"))
+    notify(warehouse_member)
+    Delivery.objects.update(status="failed", attempts=8, error_code=code, error="连接被拒绝")  # the detail, stored at send time
+    client.force_login(director.user)
+
+    chinese = client.get("/robots/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = client.get("/robots/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert zh in chinese
+    assert en in english
+    assert "连接被拒绝" in english  # the stored detail stays beside it
+
+
 def test_the_robots_page_costs_a_fixed_number_of_queries(
     client, director, team, warehouse_member, robot_server, django_assert_max_num_queries
 ):

@@ -399,6 +399,22 @@ def robot_send_test(*, robot: Robot, actor: Member, now: datetime) -> RobotSend:
     return sends[0]
 
 
+def delivery_failure_label(*, channel: str, error_code: str) -> str:
+    """What a failed or retrying message's error code means, in the reader's language (the detail beside it is
+    stored as it came, at send time)."""
+    if error_code == "network":
+        return _("Not reached (network)")
+    if error_code == "address":
+        return _("Not sent: the address is not allowed for this kind of robot")
+    if error_code == "error" or not error_code:
+        return _("Not sent: an error inside OpsTeam; the server log has the details.")
+    if channel == "email":
+        return _("Refused by the mail server (%(code)s)") % {"code": error_code}
+    if error_code.isdigit() and 400 <= int(error_code) <= 599:
+        return _("The robot's server refused the message (HTTP %(status)s).") % {"status": error_code}
+    return _("The robot refused the message (code %(code)s).") % {"code": error_code}
+
+
 def robot_send_outcome(*, send: RobotSend) -> str:
     """One sentence for the director about a send that failed: not reached (network), refused (code), or not allowed."""
     if send.ok:

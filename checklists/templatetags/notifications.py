@@ -21,3 +21,11 @@ def in_app_filter(body: str) -> str:
     """
     base = settings.OPSTEAM_BASE_URL.rstrip("/")
     return (body or "").replace(f"]({base}/", "](/")
+
+
+@register.filter(name="failure")
+def failure_filter(delivery) -> str:
+    """{{ delivery|failure }}: its error code as a sentence in the reader's language."""
+    from checklists.services.robots import delivery_failure_label
+
+    return delivery_failure_label(channel=delivery.channel, error_code=delivery.error_code)

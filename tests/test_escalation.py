@@ -650,3 +650,23 @@ def test_an_escalations_role_is_emptied_when_the_role_is_deleted_without_a_datab
     spare.delete()
     one.refresh_from_db()
     assert one.role_id is None
+
+
+def test_a_level_raised_as_its_item_was_ticked_is_not_chased_afterwards(team, people, generate):
+    """The race between a sweep's read and a tick's commit: the tick saw no escalation to resolve, the sweep
+    raised one for an item that is done. The next sweeps stop it instead of repeating it."""
+    from checklists.models import ChecklistItem
+
+    member, _lead, _director = people
+    generate(monday(8))
+    item = ChecklistItem.objects.get(checklist__member=member, playbook_id="SC-WH-2")
+    sweep(team, monday(10, 30), monday(10, 30))
+    raised = Escalation.objects.filter(item=item).exclude(status=EscalationStatus.RESOLVED)
+    assert raised.filter(next_repeat_at__isnull=False).exists()
+    ChecklistItem.objects.filter(pk=item.pk).update(status="done", done_at=monday(10, 30), done_by=member)  # as the racing tick left it
+    Escalation.objects.filter(item=item).update(notified_at=None)  # and one still waiting for its message
+
+    sweep(team, monday(10, 35), monday(12))
+
+    assert not raised.exists()
+    assert Notification.objects.filter(created_at__gt=monday(10, 30), escalations__item=item).count() == 0

@@ -504,6 +504,8 @@ class _Pending:
     role: Role | None
     item: _ItemRef | None
     task: _TaskRef | None
+    # The item or duty was closed after its level was raised (a tick a moment after the sweep read it late).
+    subject_closed: bool = False
 
 
 _PENDING_COLUMNS = (
@@ -525,6 +527,8 @@ _PENDING_COLUMNS = (
     "task__owner_id",
     "task__assignee_id",
     "task__role_id",
+    "item__status",
+    "task__status",
 )
 
 
@@ -812,6 +816,8 @@ def _escalations_locked(*, rows) -> list[_Pending]:
         task_owner_id,
         task_assignee_id,
         task_role_id,
+        item_status,
+        task_status,
     ) in found:
         item = _ItemRef(item_id, item_text, _ListRef(list_member_id, list_assignee_id)) if item_id else None
         task = _TaskRef(task_id, task_title, task_owner_id, task_assignee_id, task_role_id, roles.get(task_role_id)) if task_id else None
@@ -831,6 +837,7 @@ def _escalations_locked(*, rows) -> list[_Pending]:
                 role=roles.get(role_id),
                 item=item,
                 task=task,
+                subject_closed=item_status != ItemStatus.OPEN if item_id else task_status != TaskStatus.OPEN,
             )
         )
     return pending
@@ -886,9 +893,10 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
         ctx = _context(team=team, now=now, escalations=pending)
         groups: dict[tuple[int, int], list[_Pending]] = defaultdict(list)
         for escalation in pending:
-            if escalation.status == EscalationStatus.RESOLVED:
-                # Done while its message waited for a retry: nobody needs to hear of it now.
-                Escalation.objects.filter(pk=escalation.pk).update(notified_at=now, error="")
+            if escalation.status == EscalationStatus.RESOLVED or escalation.subject_closed:
+                # Done while its message waited for a retry, or a moment after the sweep raised it late (the tick
+                # did not see the level yet): nobody needs to hear of it now, and it is not chased again.
+                _subject_closed_resolve(escalation, now=now, notified=True)
                 continue
             try:
                 recipients = _recipients(ctx, escalation)
@@ -919,6 +927,14 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
         result.notified += len(done)
 
 
+def _subject_closed_resolve(escalation: _Pending, *, now: datetime, notified: bool = False) -> None:
+    """An escalation whose item or duty is closed stops, as escalation_resolve stops it at the tick."""
+    changes = {"notified_at": now, "error": ""} if notified else {}
+    if escalation.subject_closed and escalation.status != EscalationStatus.RESOLVED:
+        changes |= {"status": EscalationStatus.RESOLVED, "resolved_at": now, "next_repeat_at": None}
+    Escalation.objects.filter(pk=escalation.pk).update(**changes)
+
+
 def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
     """Repeat an unacknowledged level every <interval>, up to <n> times."""
     with transaction.atomic():
@@ -927,6 +943,9 @@ def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
         )
         groups: dict[tuple[int, int], list[_Pending]] = defaultdict(list)
         for escalation in due:
+            if escalation.subject_closed:
+                _subject_closed_resolve(escalation, now=now)
+                continue
             level = escalation.level
             released = quiet_release(policy=level.policy, now=now, urgent=level.urgent)
             if released > now:

@@ -56,7 +56,7 @@ def _select(vendor: str, by: str) -> tuple[str, list[tuple[type, list[str]]]]:
 def _read(by: str, value) -> list | None:
     """[token,] user, member or None, with the member's team, user, roles and covers cached; None if no such row."""
     sql, layout = _select(connection.vendor, by)
-    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [value])
         row = cursor.fetchone()
     if row is None:

@@ -896,7 +896,7 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
             if escalation.status == EscalationStatus.RESOLVED or escalation.subject_closed:
                 # Done while its message waited for a retry, or a moment after the sweep raised it late (the tick
                 # did not see the level yet): nobody needs to hear of it now, and it is not chased again.
-                _subject_closed_resolve(escalation, now=now, notified=True)
+                _stop_chasing(escalation, now=now, notified=True)
                 continue
             try:
                 recipients = _recipients(ctx, escalation)
@@ -927,8 +927,9 @@ def _notify_pending(*, team: Team, now: datetime, result: SweepResult) -> None:
         result.notified += len(done)
 
 
-def _subject_closed_resolve(escalation: _Pending, *, now: datetime, notified: bool = False) -> None:
-    """An escalation whose item or duty is closed stops, as escalation_resolve stops it at the tick."""
+def _stop_chasing(escalation: _Pending, *, now: datetime, notified: bool = False) -> None:
+    """An escalation nobody needs to hear of: resolved if its item or duty is closed (as escalation_resolve does at
+    the tick), and with `notified`, marked as notified so that its message is not retried."""
     changes = {"notified_at": now, "error": ""} if notified else {}
     if escalation.subject_closed and escalation.status != EscalationStatus.RESOLVED:
         changes |= {"status": EscalationStatus.RESOLVED, "resolved_at": now, "next_repeat_at": None}
@@ -944,7 +945,7 @@ def _repeat_due(*, team: Team, now: datetime, result: SweepResult) -> None:
         groups: dict[tuple[int, int], list[_Pending]] = defaultdict(list)
         for escalation in due:
             if escalation.subject_closed:
-                _subject_closed_resolve(escalation, now=now)
+                _stop_chasing(escalation, now=now)
                 continue
             level = escalation.level
             released = quiet_release(policy=level.policy, now=now, urgent=level.urgent)

@@ -17,8 +17,11 @@ def prepared_cursor():
     server, so psycopg prepares what it runs often, and with persistent connections (DATABASE_CONN_MAX_AGE)
     a statement is planned once. It is still Django's cursor wrapper: errors are Django's, and tests' query
     counts see its statements. Only for a few fixed hand-written statements; behind PgBouncer in transaction
-    mode, use PgBouncer 1.21+ with max_prepared_statements set (docs/deployment.md).
+    mode, use PgBouncer 1.21+ with max_prepared_statements set (docs/deployment.md). On another database (SQLite:
+    the fast tier, `make run`) it is the usual cursor.
     """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.close_if_health_check_failed()

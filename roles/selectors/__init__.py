@@ -37,8 +37,8 @@ def member_level(*, member: Member) -> str:
 def member_role_links(*, member: Member) -> list[MemberRole]:
     """The member's roles, cached on the instance for the request.
 
-    Read here with each link's role; API token authentication (opsteam.authentication) caches the links
-    without their roles, so callers use role_id and is_lead.
+    Read here with each link's role; the login (opsteam.authentication, for tokens and sessions) caches the
+    links without their roles, so callers use role_id and is_lead.
     """
     cached = getattr(member, "_role_links", None)
     if cached is None:

@@ -9,8 +9,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from checklists.models import ItemStatus
@@ -38,7 +40,23 @@ def today(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     day = today_for_member(member=subject, now=now, viewer=request.member)
     duties = task_list_for_today(viewer=request.member, member=subject, now=now)
-    return render(request, "checklists/today.html", {"today": day, "subject": subject, "actable": actable, "duties": duties, "now": now})
+    # The cards and the total are Jinja2 (opsteam/jinja2.py), the same templates as the card redrawn after a tick.
+    cards = {"today": day, "oob": False, "errors": {}, "error_item_id": None, "posted": {}}
+    context = {
+        "today": day,
+        "subject": subject,
+        "actable": actable,
+        "duties": duties,
+        "now": now,
+        "total": _jinja(request, "checklists/_total.jinja", cards),
+        "cards": _jinja(request, "checklists/today_cards.jinja", cards),
+    }
+    return render(request, "checklists/today.html", context)
+
+
+def _jinja(request: HttpRequest, name: str, context: dict) -> str:
+    """A Jinja2 part for a Django template: escaped by Jinja2 already (autoescape), so safe to place as it is."""
+    return mark_safe(render_to_string(name, context, request, using="jinja2"))  # noqa: S308 (escaped by Jinja2)
 
 
 def _back(request: HttpRequest, item) -> HttpResponse:
@@ -52,12 +70,18 @@ def _back(request: HttpRequest, item) -> HttpResponse:
 def _card_response(request: HttpRequest, item, *, errors: dict | None = None) -> HttpResponse:
     """After a tick: the whole card (items and its progress bar) and, out of band, the day's total."""
     now = timezone.now()
-    checklist = checklist_list(viewer=request.member).get(pk=item.checklist_id)
-    view = checklist_view(checklist, now=now, carryover=checklist.date < local_date(now))
-    day = today_for_member(member=checklist.assignee, now=now, viewer=request.member)
+    view = None
+    if item.checklist.assignee_id == request.member.pk:
+        # My own list: the day's read already holds its card (most ticks are these: one read, not two).
+        day = today_for_member(member=request.member, now=now)
+        view = next((v for v in (*day.lists, *day.carryover) if v.checklist.pk == item.checklist_id), None)
+    if view is None:  # a member's list ticked by a lead, or one no longer on the day (closed carry-over)
+        checklist = checklist_list(viewer=request.member).get(pk=item.checklist_id)
+        view = checklist_view(checklist, now=now, carryover=checklist.date < local_date(now))
+        day = today_for_member(member=checklist.assignee, now=now, viewer=request.member)
     return render(
         request,
-        "checklists/_card.html",
+        "checklists/_card.jinja",
         # After a refused tick, what the worker typed is shown again beside the message.
         {
             "view": view,
@@ -67,6 +91,7 @@ def _card_response(request: HttpRequest, item, *, errors: dict | None = None) ->
             "today": day,
             "oob": True,
         },
+        using="jinja2",
     )
 
 

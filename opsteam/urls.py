@@ -12,9 +12,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Before the pages' prefix-less includes: an API request is then matched without first being tried
+    # against every page pattern (issue 8: about 0.5 ms of a tick on the bench machine).
+    path("api/v1/", include("opsteam.api_urls")),
     path("", include("checklists.urls")),
     path("", include("checklists.urls_board")),
-    path("api/v1/", include("opsteam.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -50,6 +50,7 @@ def test_today_costs_a_fixed_number_of_queries_whatever_the_number_of_items(logg
     generate()
     # session, user with its member, team, roles and covers (MemberModelBackend), lists, items, carry-over
     # date, the day's duties, the bell's unread count
+    # (5 on PostgreSQL, where a member's own day is one statement: tests/integration/test_today_one_statement.py)
     with django_assert_num_queries(7):
         assert logged_in.get("/today/").status_code == 200
     ChecklistItem.objects.all().delete()

@@ -100,7 +100,9 @@ def tick_photo_path(item: ChecklistItem, filename: str) -> str:
 class ChecklistItem(models.Model):
     """An item of a day's checklist, copied from the template as it was that day."""
 
-    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items", verbose_name=_("checklist"))
+    # No index of its own: checklists_item_order (checklist, order) serves every lookup by list, and each index
+    # fewer is one write fewer per tick and per generated item (issue 8).
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items", verbose_name=_("checklist"), db_index=False)
     template_item = models.ForeignKey(TemplateItem, on_delete=models.SET_NULL, null=True, related_name="+")
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
     # A group (SC-WH-1 检查产品配件) is closed by its sub-items, never ticked itself; counts skip it.
@@ -167,8 +169,10 @@ class TickEvent(models.Model):
 
     item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="events", verbose_name=_("item"))
     actor = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("done by"))
+    # Indexed only where set (checklists_tick_on_behalf): nearly every tick is one's own, and its record then
+    # writes no index entry for it (issue 8).
     on_behalf_of = models.ForeignKey(
-        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("on behalf of")
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("on behalf of"), db_index=False
     )
     action = models.CharField(_("action"), max_length=10, choices=TickAction.choices)
     changes = models.JSONField(_("changes"), default=dict)
@@ -179,6 +183,9 @@ class TickEvent(models.Model):
         verbose_name = _("tick record")
         verbose_name_plural = _("tick records")
         ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["on_behalf_of"], condition=Q(on_behalf_of__isnull=False), name="checklists_tick_on_behalf"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.item_id} {self.at:%Y-%m-%d %H:%M}"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from checklists.models import Checklist, ChecklistItem, ItemStatus
 from opsteam.lib.clock import local_date, local_time
+from opsteam.lib.db import model_columns, model_from_row, model_width, prepared_cursor
 from roles.models import Member
 
 
@@ -50,8 +53,9 @@ def checklist_list(*, viewer: Member, day: date | None = None, member_id: int | 
     return qs.order_by("date", "role__order", "id")
 
 
-def checklist_view(checklist: Checklist, *, now: datetime, carryover: bool = False) -> ListView:
-    items = list(checklist.items.all())
+def checklist_view(checklist: Checklist, *, now: datetime, carryover: bool = False, items: list[ChecklistItem] | None = None) -> ListView:
+    """The card of a list: its items as a tree, with totals. `items` (in order) if read already, else the prefetch."""
+    items = list(checklist.items.all()) if items is None else items
     rows: dict[int, ItemRow] = {}
     top: list[ItemRow] = []
     for item in items:
@@ -99,18 +103,25 @@ def today_for_member(*, member: Member, now: datetime, viewer: Member | None = N
     one access path lets them see.
     """
     day = local_date(now)
+    with_carryover = local_time(now) < settings.OPSTEAM_CARRYOVER_CUTOFF
+    viewer = viewer or member
+    if own_day_read_applies(viewer=viewer, member=member):
+        today_rows, previous_rows = _own_day_read(member=member, day=day, with_carryover=with_carryover)
+        lists = [checklist_view(c, now=now, items=items) for c, items in today_rows]
+        carryover = [checklist_view(c, now=now, carryover=True, items=items) for c, items in previous_rows]
+        return Today(day=day, lists=lists, carryover=[view for view in carryover if view.closed < view.total])
     base = (
-        Checklist.objects.visible_to(viewer or member)
+        Checklist.objects.visible_to(viewer)
         .filter(assignee=member)
         .select_related("role", "member", "assignee")
         .prefetch_related(checklist_items_prefetch())
     )
     lists = [checklist_view(c, now=now) for c in base.filter(date=day).order_by("role__order", "template__due_at", "id")]
     carryover: list[ListView] = []
-    if local_time(now) < settings.OPSTEAM_CARRYOVER_CUTOFF:
+    if with_carryover:
         previous = (
             Checklist.objects.filter(
-                assignee=member, date__lt=day, date__gte=day - timedelta(days=7), items__status=ItemStatus.OPEN, items__is_group=False
+                assignee=member, date__lt=day, date__gte=day - CARRYOVER_DAYS, items__status=ItemStatus.OPEN, items__is_group=False
             )
             .order_by("-date")
             .values_list("date", flat=True)
@@ -123,3 +134,81 @@ def today_for_member(*, member: Member, now: datetime, viewer: Member | None = N
                 if view.closed < view.total
             ]
     return Today(day=day, lists=lists, carryover=carryover)
+
+
+def own_day_read_applies(*, viewer: Member, member: Member) -> bool:
+    """Whether a day's reads may take the one-statement way: the member looking at their own day, on PostgreSQL.
+
+    Everyone else (a lead or the director on a member's day, the fast tier's SQLite) goes the ORM way with
+    the model's visible_to.
+    """
+    return viewer.pk == member.pk and connection.vendor == "postgresql"
+
+
+# How far back the carry-over looks for a day with open items.
+CARRYOVER_DAYS = timedelta(days=7)
+
+# A member's own day in one statement (issue 8): today's lists, and with the carry-over the lists of the last
+# day of the past week that still has an open item, each with its role, its member (whom a cover stands in
+# for), its items in order and who ticked them. What today_for_member's ORM way reads for a viewer who is
+# the member: every list assigned to the viewer is visible to them (Checklist.visible_to's `assignee=viewer`),
+# so of the access rule only the team remains. tests/integration/test_today_one_statement.py holds the two
+# ways equal.
+_OWN_DAY = """
+SELECT {list_columns}, {role_columns}, {member_columns}, {item_columns}, {done_by_columns}
+FROM checklists_checklist c
+JOIN roles_role r ON r.id = c.role_id
+JOIN roles_member m ON m.id = c.member_id
+LEFT JOIN checklists_checklisttemplate t ON t.id = c.template_id
+LEFT JOIN checklists_checklistitem i ON i.checklist_id = c.id
+LEFT JOIN roles_member d ON d.id = i.done_by_id
+WHERE c.team_id = %(team)s AND c.assignee_id = %(member)s
+  AND (c.date = %(day)s OR (%(with_carryover)s AND c.date = (
+      SELECT max(p.date) FROM checklists_checklist p JOIN checklists_checklistitem pi ON pi.checklist_id = p.id
+      WHERE p.assignee_id = %(member)s AND p.date < %(day)s AND p.date >= %(since)s AND pi.status = 'open' AND NOT pi.is_group
+  )))
+ORDER BY c.date = %(day)s DESC, r."order", CASE WHEN c.date = %(day)s THEN t.due_at END, c.id, i."order", i.id
+"""
+
+
+@functools.cache
+def _own_day_statement() -> str:
+    from roles.models import Role
+
+    return _OWN_DAY.format(
+        list_columns=model_columns(Checklist, "c"),
+        role_columns=model_columns(Role, "r"),
+        member_columns=model_columns(Member, "m"),
+        item_columns=model_columns(ChecklistItem, "i"),
+        done_by_columns=model_columns(Member, "d"),
+    )
+
+
+def _own_day_read(*, member: Member, day: date, with_carryover: bool):
+    """([(list, items)] of the day, [(list, items)] of the carry-over day), each list with role, member and assignee."""
+    from roles.models import Role
+
+    widths = [model_width(model) for model in (Checklist, Role, Member, ChecklistItem, Member)]
+    bounds = [sum(widths[:n]) for n in range(len(widths) + 1)]
+    params = {"team": member.team_id, "member": member.pk, "day": day, "with_carryover": with_carryover, "since": day - CARRYOVER_DAYS}
+    with prepared_cursor() as cursor:
+        cursor.execute(_own_day_statement(), params)
+        rows = cursor.fetchall()
+    lists: dict[int, tuple[Checklist, list[ChecklistItem]]] = {}
+    for row in rows:
+        checklist_id = row[0]
+        if checklist_id not in lists:
+            checklist = model_from_row(Checklist, row[bounds[0] : bounds[1]])
+            Checklist.role.field.set_cached_value(checklist, model_from_row(Role, row[bounds[1] : bounds[2]]))
+            Checklist.member.field.set_cached_value(checklist, model_from_row(Member, row[bounds[2] : bounds[3]]))
+            Checklist.assignee.field.set_cached_value(checklist, member)
+            lists[checklist_id] = (checklist, [])
+        checklist, items = lists[checklist_id]
+        item = model_from_row(ChecklistItem, row[bounds[3] : bounds[4]])
+        if item is not None:
+            ChecklistItem.checklist.field.set_cached_value(item, checklist)
+            ChecklistItem.done_by.field.set_cached_value(item, model_from_row(Member, row[bounds[4] : bounds[5]]))
+            items.append(item)
+    today_rows = [pair for pair in lists.values() if pair[0].date == day]
+    previous_rows = [pair for pair in lists.values() if pair[0].date != day]
+    return today_rows, previous_rows

@@ -29,3 +29,23 @@ def prepared_cursor():
     with connection.wrap_database_errors:
         raw = ServerBindingCursor(connection.connection)
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def model_columns(model, alias: str) -> str:
+    """The model's columns by name, in field order, for a hand-written SELECT (see model_from_row).
+
+    Named, not alias.*: a column added by a migration would change a prepared statement's result type, and
+    web workers still running the old code would fail until they reconnect.
+    """
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def model_width(model) -> int:
+    return len(model._meta.concrete_fields)
+
+
+def model_from_row(model, values):
+    """A model instance from a row's slice of model_columns, as the ORM builds it; None for a LEFT JOIN's missing row."""
+    if values[0] is None:
+        return None
+    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], values)

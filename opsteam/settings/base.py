@@ -84,6 +84,14 @@ TEMPLATES = [
             ],
         },
     },
+    # The today page's cards and items (templates/**/*.jinja), always asked for with using="jinja2": see opsteam/jinja2.py.
+    {
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "opsteam.jinja2.environment", "context_processors": ["opsteam.jinja2.csrf_once"]},
+    },
 ]
 
 DATABASES = {"default": database_from_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'opsteam.sqlite3'}")}

@@ -41,7 +41,7 @@ def test_the_api_answers_a_json_503(warehouse_member, frozen):
 def test_an_outage_met_inside_middleware_is_a_503_too(warehouse_member):
     client = Client(raise_request_exception=False)
     client.force_login(warehouse_member.user)
-    with mock.patch("django.contrib.sessions.backends.db.SessionStore.load", side_effect=InterfaceError("connection already closed")):
+    with mock.patch("opsteam.sessions.SessionStore.load", side_effect=InterfaceError("connection already closed")):
         response = client.get("/today/")
     assert response.status_code == 503
     assert "系统正在恢复" in response.content.decode()

@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from checklists.models import Delivery, DeliveryStatus, Notification, Robot, RobotSend
+from opsteam.lib.db import prepared_cursor
 from roles.models import Member
 
 
@@ -17,9 +18,16 @@ def notification_list(*, viewer: Member, unread: bool = False) -> QuerySet[Notif
     return rows.order_by("-created_at", "-id")
 
 
+# notification_list(viewer=member, unread=True).count(), written out: the bell is on every page, and the ORM's
+# building of this one COUNT cost three times its run (issue 8). Prepared once per connection on PostgreSQL.
+_UNREAD_COUNT = f"SELECT count(*) FROM {Notification._meta.db_table} WHERE recipient_id = %s AND read_at IS NULL"  # noqa: S608 (a table name)
+
+
 def notification_unread_count(*, member: Member) -> int:
     """The bell: one COUNT on the (recipient, read_at) index."""
-    return Notification.objects.filter(recipient=member, read_at__isnull=True).count()
+    with prepared_cursor() as cursor:
+        cursor.execute(_UNREAD_COUNT, [member.pk])
+        return cursor.fetchone()[0]
 
 
 def notification_get(*, viewer: Member, notification_id: int) -> Notification:

@@ -228,6 +228,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Django's database sessions, read with one prepared statement (opsteam/sessions.py, issue 8).
+SESSION_ENGINE = "opsteam.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # a shift
 # A shared shop PC: closing the browser ends the session too (a shift at most, either way).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)

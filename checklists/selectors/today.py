@@ -171,16 +171,22 @@ ORDER BY c.date = %(day)s DESC, r."order", CASE WHEN c.date = %(day)s THEN t.due
 """
 
 
+# Of the role and the members, what a day shows and the access rules use; the rest (a role's responsibilities
+# text, a member's contact details) is deferred, as with QuerySet.only(), instead of repeated on every item's row.
+_ROLE_FIELDS = ("id", "team_id", "code", "name", "order")
+_MEMBER_FIELDS = ("id", "user_id", "team_id", "display_name", "is_director", "is_active")
+
+
 @functools.cache
 def _own_day_statement() -> str:
     from roles.models import Role
 
     return _OWN_DAY.format(
         list_columns=model_columns(Checklist, "c"),
-        role_columns=model_columns(Role, "r"),
-        member_columns=model_columns(Member, "m"),
+        role_columns=model_columns(Role, "r", _ROLE_FIELDS),
+        member_columns=model_columns(Member, "m", _MEMBER_FIELDS),
         item_columns=model_columns(ChecklistItem, "i"),
-        done_by_columns=model_columns(Member, "d"),
+        done_by_columns=model_columns(Member, "d", _MEMBER_FIELDS),
     )
 
 
@@ -188,7 +194,8 @@ def _own_day_read(*, member: Member, day: date, with_carryover: bool):
     """([(list, items)] of the day, [(list, items)] of the carry-over day), each list with role, member and assignee."""
     from roles.models import Role
 
-    widths = [model_width(model) for model in (Checklist, Role, Member, ChecklistItem, Member)]
+    widths = [model_width(Checklist), model_width(Role, _ROLE_FIELDS), model_width(Member, _MEMBER_FIELDS)]
+    widths += [model_width(ChecklistItem), model_width(Member, _MEMBER_FIELDS)]
     bounds = [sum(widths[:n]) for n in range(len(widths) + 1)]
     params = {"team": member.team_id, "member": member.pk, "day": day, "with_carryover": with_carryover, "since": day - CARRYOVER_DAYS}
     with prepared_cursor() as cursor:
@@ -199,15 +206,15 @@ def _own_day_read(*, member: Member, day: date, with_carryover: bool):
         checklist_id = row[0]
         if checklist_id not in lists:
             checklist = model_from_row(Checklist, row[bounds[0] : bounds[1]])
-            Checklist.role.field.set_cached_value(checklist, model_from_row(Role, row[bounds[1] : bounds[2]]))
-            Checklist.member.field.set_cached_value(checklist, model_from_row(Member, row[bounds[2] : bounds[3]]))
+            Checklist.role.field.set_cached_value(checklist, model_from_row(Role, row[bounds[1] : bounds[2]], _ROLE_FIELDS))
+            Checklist.member.field.set_cached_value(checklist, model_from_row(Member, row[bounds[2] : bounds[3]], _MEMBER_FIELDS))
             Checklist.assignee.field.set_cached_value(checklist, member)
             lists[checklist_id] = (checklist, [])
         checklist, items = lists[checklist_id]
         item = model_from_row(ChecklistItem, row[bounds[3] : bounds[4]])
         if item is not None:
             ChecklistItem.checklist.field.set_cached_value(item, checklist)
-            ChecklistItem.done_by.field.set_cached_value(item, model_from_row(Member, row[bounds[4] : bounds[5]]))
+            ChecklistItem.done_by.field.set_cached_value(item, model_from_row(Member, row[bounds[4] : bounds[5]], _MEMBER_FIELDS))
             items.append(item)
     today_rows = [pair for pair in lists.values() if pair[0].date == day]
     previous_rows = [pair for pair in lists.values() if pair[0].date != day]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import connection
 
 # psycopg prepares a statement on its fifth run on a connection (opsteam.lib.env sets prepare_threshold for
@@ -31,21 +33,28 @@ def prepared_cursor():
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
-def model_columns(model, alias: str) -> str:
+@functools.cache
+def _fields(model, only: tuple[str, ...] | None) -> tuple:
+    fields = model._meta.concrete_fields
+    return tuple(fields) if only is None else tuple(field for field in fields if field.attname in only)
+
+
+def model_columns(model, alias: str, only: tuple[str, ...] | None = None) -> str:
     """The model's columns by name, in field order, for a hand-written SELECT (see model_from_row).
 
     Named, not alias.*: a column added by a migration would change a prepared statement's result type, and
-    web workers still running the old code would fail until they reconnect.
+    web workers still running the old code would fail until they reconnect. `only` (attribute names, the
+    primary key first) leaves the others deferred, as QuerySet.only() does.
     """
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+    return ", ".join(f'{alias}."{field.column}"' for field in _fields(model, only))
 
 
-def model_width(model) -> int:
-    return len(model._meta.concrete_fields)
+def model_width(model, only: tuple[str, ...] | None = None) -> int:
+    return len(_fields(model, only))
 
 
-def model_from_row(model, values):
+def model_from_row(model, values, only: tuple[str, ...] | None = None):
     """A model instance from a row's slice of model_columns, as the ORM builds it; None for a LEFT JOIN's missing row."""
     if values[0] is None:
         return None
-    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], values)
+    return model.from_db(connection.alias, [field.attname for field in _fields(model, only)], values)

@@ -124,10 +124,12 @@ def _calendar_gap_warn(*, year: int) -> None:
 
 def member_list_actable_by(*, viewer: Member) -> list[Member]:
     """Members whose day the viewer may open and tick for: a lead's role members, the director's whole team."""
-    members = Member.objects.filter(team_id=viewer.team_id).active().exclude(pk=viewer.pk)
+    led = None
     if not (viewer.is_director or viewer.user.is_superuser):
         led = member_led_role_ids(member=viewer)
-        if not led:
+        if not led:  # staff: nobody (and no query, read on every today page)
             return []
+    members = Member.objects.filter(team_id=viewer.team_id).active().exclude(pk=viewer.pk)
+    if led is not None:
         members = members.filter(role_links__role_id__in=led).distinct()
     return list(members.order_by("display_name"))

@@ -15,6 +15,15 @@ from rest_framework.authtoken.models import Token
 from opsteam.lib.db import prepared_cursor
 from roles.models import Cover, Member, MemberRole, Team
 
+# An API request never uses these, and their timestamps cost as much to decode as a tick's whole row: left
+# deferred (as QuerySet.only() would), read on first use. A session keeps them all: its password hash checks
+# the session, and the admin shows the names.
+_DEFERRED_FOR_TOKENS = {
+    "authtoken.token": ("created",),
+    "auth.user": ("password", "last_login", "first_name", "last_name", "email", "date_joined"),
+    "roles.team": ("created_at",),
+}
+
 
 @cache
 def _select(vendor: str, by: str) -> tuple[str, list[tuple[type, list[str]]]]:
@@ -29,7 +38,11 @@ def _select(vendor: str, by: str) -> tuple[str, list[tuple[type, list[str]]]]:
     parts += [(user_model, "u"), (Member, "m"), (Team, "s")]
     columns, layout = [], []
     for model, alias in parts:
-        fields = model._meta.concrete_fields
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if not (by == "token" and f.attname in _DEFERRED_FOR_TOKENS.get(model._meta.label_lower, ()))
+        ]
         columns += [f'{alias}."{f.column}"' for f in fields]
         layout.append((model, [f.attname for f in fields]))
     # The member's roles too (roles.selectors.member_role_links), so that the access rules read the roles they lead

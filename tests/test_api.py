@@ -231,3 +231,39 @@ def test_a_photo_is_fetched_with_a_token_by_whoever_may_see_the_item(team, gener
     missing = token_client(ops).get(f"/api/v1/checklist-items/{without.pk}/photo/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert missing.status_code == 404
     assert missing.json()["detail"] == "这一项没有照片。"
+
+
+@pytest.mark.parametrize(
+    ("accept", "query"),
+    [
+        (None, ""),
+        ("*/*", ""),
+        ("application/json", ""),
+        ("text/html", ""),
+        ("application/json; indent=4", ""),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", ""),
+        ("*/*", "?format=api"),
+        (None, "?format=json"),
+        ("image/png", ""),
+    ],
+)
+def test_the_quick_content_negotiation_answers_as_drfs_own(accept, query):
+    from rest_framework.negotiation import DefaultContentNegotiation
+    from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from opsteam.negotiation import ContentNegotiation
+
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    request = Request(APIRequestFactory().get(f"/api/v1/checklists/{query}", **headers))
+    renderers = [JSONRenderer(), BrowsableAPIRenderer()]
+
+    def answer(negotiation):
+        try:
+            renderer, media_type = negotiation.select_renderer(request, renderers)
+        except Exception as exc:  # NotAcceptable: both must refuse alike
+            return type(exc)
+        return type(renderer), media_type
+
+    assert answer(ContentNegotiation()) == answer(DefaultContentNegotiation())

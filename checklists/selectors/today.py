@@ -174,6 +174,10 @@ ORDER BY c.date = %(day)s DESC, r."order", CASE WHEN c.date = %(day)s THEN t.due
 # Of the role and the members, what a day shows and the access rules use; the rest (a role's responsibilities
 # text, a member's contact details) is deferred, as with QuerySet.only(), instead of repeated on every item's row.
 _ROLE_FIELDS = ("id", "team_id", "code", "name", "order")
+# Neither a list's generation batch and creation time nor an item's last change are shown: two timestamps
+# and a UUID fewer to decode per item.
+_LIST_FIELDS = ("id", "team_id", "template_id", "role_id", "member_id", "assignee_id", "date", "name")
+_ITEM_FIELDS = tuple(f.attname for f in ChecklistItem._meta.concrete_fields if f.attname != "updated_at")
 _MEMBER_FIELDS = ("id", "user_id", "team_id", "display_name", "is_director", "is_active")
 
 
@@ -182,10 +186,10 @@ def _own_day_statement() -> str:
     from roles.models import Role
 
     return _OWN_DAY.format(
-        list_columns=model_columns(Checklist, "c"),
+        list_columns=model_columns(Checklist, "c", _LIST_FIELDS),
         role_columns=model_columns(Role, "r", _ROLE_FIELDS),
         member_columns=model_columns(Member, "m", _MEMBER_FIELDS),
-        item_columns=model_columns(ChecklistItem, "i"),
+        item_columns=model_columns(ChecklistItem, "i", _ITEM_FIELDS),
         done_by_columns=model_columns(Member, "d", _MEMBER_FIELDS),
     )
 
@@ -194,8 +198,8 @@ def _own_day_read(*, member: Member, day: date, with_carryover: bool):
     """([(list, items)] of the day, [(list, items)] of the carry-over day), each list with role, member and assignee."""
     from roles.models import Role
 
-    widths = [model_width(Checklist), model_width(Role, _ROLE_FIELDS), model_width(Member, _MEMBER_FIELDS)]
-    widths += [model_width(ChecklistItem), model_width(Member, _MEMBER_FIELDS)]
+    widths = [model_width(Checklist, _LIST_FIELDS), model_width(Role, _ROLE_FIELDS), model_width(Member, _MEMBER_FIELDS)]
+    widths += [model_width(ChecklistItem, _ITEM_FIELDS), model_width(Member, _MEMBER_FIELDS)]
     bounds = [sum(widths[:n]) for n in range(len(widths) + 1)]
     params = {"team": member.team_id, "member": member.pk, "day": day, "with_carryover": with_carryover, "since": day - CARRYOVER_DAYS}
     with prepared_cursor() as cursor:
@@ -205,13 +209,13 @@ def _own_day_read(*, member: Member, day: date, with_carryover: bool):
     for row in rows:
         checklist_id = row[0]
         if checklist_id not in lists:
-            checklist = model_from_row(Checklist, row[bounds[0] : bounds[1]])
+            checklist = model_from_row(Checklist, row[bounds[0] : bounds[1]], _LIST_FIELDS)
             Checklist.role.field.set_cached_value(checklist, model_from_row(Role, row[bounds[1] : bounds[2]], _ROLE_FIELDS))
             Checklist.member.field.set_cached_value(checklist, model_from_row(Member, row[bounds[2] : bounds[3]], _MEMBER_FIELDS))
             Checklist.assignee.field.set_cached_value(checklist, member)
             lists[checklist_id] = (checklist, [])
         checklist, items = lists[checklist_id]
-        item = model_from_row(ChecklistItem, row[bounds[3] : bounds[4]])
+        item = model_from_row(ChecklistItem, row[bounds[3] : bounds[4]], _ITEM_FIELDS)
         if item is not None:
             ChecklistItem.checklist.field.set_cached_value(item, checklist)
             ChecklistItem.done_by.field.set_cached_value(item, model_from_row(Member, row[bounds[4] : bounds[5]], _MEMBER_FIELDS))

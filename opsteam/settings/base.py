@@ -209,6 +209,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "opsteam.pagination.Pagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "opsteam.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "opsteam.negotiation.ContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OpsTeam API",

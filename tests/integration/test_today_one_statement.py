@@ -82,7 +82,8 @@ def day_rows(day) -> dict:
         def row(r):
             item = r.item
             return (
-                {f.attname: getattr(item, f.attname) for f in ChecklistItem._meta.concrete_fields},
+                # Every stored field but updated_at, which the page never shows (the statement leaves it deferred).
+                {f.attname: getattr(item, f.attname) for f in ChecklistItem._meta.concrete_fields if f.attname != "updated_at"},
                 r.is_overdue,
                 item.done_by.display_name if item.done_by else None,
                 item.checklist.assignee_id,

@@ -100,9 +100,7 @@ def tick_photo_path(item: ChecklistItem, filename: str) -> str:
 class ChecklistItem(models.Model):
     """An item of a day's checklist, copied from the template as it was that day."""
 
-    # No index of its own: checklists_item_order (checklist, order) serves every lookup by list, and each index
-    # fewer is one write fewer per tick and per generated item (issue 8).
-    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items", verbose_name=_("checklist"), db_index=False)
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items", verbose_name=_("checklist"))
     template_item = models.ForeignKey(TemplateItem, on_delete=models.SET_NULL, null=True, related_name="+")
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
     # A group (SC-WH-1 检查产品配件) is closed by its sub-items, never ticked itself; counts skip it.

@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from opsteam.lib.db import prepared_cursor
+from opsteam.lib.db import model_columns, model_from_row, prepared_cursor
 from roles.models import Cover, Member, MemberRole, Team
 
 # An API request never uses these, and their timestamps cost as much to decode as a tick's whole row: left
@@ -26,7 +26,7 @@ _DEFERRED_FOR_TOKENS = {
 
 
 @cache
-def _select(vendor: str, by: str) -> tuple[str, list[tuple[type, list[str]]]]:
+def _select(vendor: str, by: str) -> tuple[str, list[tuple[type, tuple[str, ...]]]]:
     """The one query and, per model, the attribute names its columns fill, in the model's field order.
 
     by "token": what `Token.objects.select_related("user__member__team").get(key=key)` sends; by "user": the
@@ -38,13 +38,10 @@ def _select(vendor: str, by: str) -> tuple[str, list[tuple[type, list[str]]]]:
     parts += [(user_model, "u"), (Member, "m"), (Team, "s")]
     columns, layout = [], []
     for model, alias in parts:
-        fields = [
-            f
-            for f in model._meta.concrete_fields
-            if not (by == "token" and f.attname in _DEFERRED_FOR_TOKENS.get(model._meta.label_lower, ()))
-        ]
-        columns += [f'{alias}."{f.column}"' for f in fields]
-        layout.append((model, [f.attname for f in fields]))
+        deferred = _DEFERRED_FOR_TOKENS.get(model._meta.label_lower, ()) if by == "token" else ()
+        only = tuple(f.attname for f in model._meta.concrete_fields if f.attname not in deferred)
+        columns.append(model_columns(model, alias, only))
+        layout.append((model, only))
     # The member's roles too (roles.selectors.member_role_links), so that the access rules read the roles they lead
     # from the member instead of adding a subquery to every list they filter (issue 8): [[id, role id, lead], ...].
     links = MemberRole._meta.db_table
@@ -78,7 +75,7 @@ def _read(by: str, value) -> list | None:
     for model, names in layout:
         values = row[start : start + len(names)]
         start += len(names)
-        objects.append(None if values[0] is None else model.from_db(connection.alias, names, values))
+        objects.append(model_from_row(model, values, names))
     user, member, team = objects[-3:]
     if member is not None:
         Member.team.field.set_cached_value(member, team)

@@ -20,7 +20,7 @@ from checklists.models import Checklist, ChecklistItem, Escalation, EscalationSt
 from checklists.models.runs import covering
 from checklists.services.escalation import escalation_reopen, escalation_resolve
 from opsteam.lib.clock import local_time
-from opsteam.lib.db import prepared_cursor
+from opsteam.lib.db import model_columns, model_from_row, model_width, prepared_cursor
 from opsteam.lib.numbers import decimal_parse
 from roles.models import Member
 from roles.selectors import member_led_role_ids
@@ -163,13 +163,8 @@ _LIST_COLUMNS = {"list_team_id": "team_id", "list_role_id": "role_id", "list_mem
 
 @functools.cache
 def _tick_one_statement() -> str:
-    """The statement with the item's columns named, in the model's field order (what from_db takes).
-
-    Named, not i.*: a column added by a migration would change a prepared statement's result type, and the
-    web workers still running the old code would fail their ticks until they reconnect.
-    """
-    columns = ", ".join(f'i."{field.column}"' for field in ChecklistItem._meta.concrete_fields)
-    return _TICK_ONE_STATEMENT.format(item_columns=columns)
+    """The statement with the item's columns named, not i.* (see model_columns: a migration adding a column)."""
+    return _TICK_ONE_STATEMENT.format(item_columns=model_columns(ChecklistItem, "i"))
 
 
 def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | None) -> ChecklistItem | None:
@@ -189,9 +184,9 @@ def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | N
         row = cursor.fetchone()
     if row is None:
         return None
-    fields = [f.attname for f in ChecklistItem._meta.concrete_fields]
-    item = ChecklistItem.from_db(connection.alias, fields, row[: len(fields)])
-    list_values = {"id": item.checklist_id} | dict(zip(_LIST_COLUMNS.values(), row[len(fields) :], strict=True))
+    width = model_width(ChecklistItem)
+    item = model_from_row(ChecklistItem, row[:width])
+    list_values = {"id": item.checklist_id} | dict(zip(_LIST_COLUMNS.values(), row[width:], strict=True))
     list_fields = [f.attname for f in Checklist._meta.concrete_fields if f.attname in list_values]
     checklist = Checklist.from_db(connection.alias, list_fields, [list_values[name] for name in list_fields])
     ChecklistItem.checklist.field.set_cached_value(item, checklist)

@@ -9,9 +9,9 @@ What the Django templates give these templates has the same meaning here:
 - `_()` / `pgettext()`: Django's translations (newstyle: `_("%(name)s's day", name=...)` escapes `name`);
   the msgids are the ones the Django templates used, in locale/*/LC_MESSAGES/django.po;
 - `url(name, *args)`: reverse();
-- `|date(fmt)` and `|time(fmt)`: Django's date formats in the current time zone and language, as in
-  Django's templates (which convert a datetime to the current time zone before formatting it); `|hm` is
-  `|time("H:i")`, quicker;
+- `|date(fmt)`: Django's date formats in the current time zone and language, as in Django's templates
+  (which convert a datetime to the current time zone before formatting it); `|hm` is Django's
+  `|time:"H:i"`, without its format machinery;
 - `|floatformat(arg)`: Django's floatformat;
 - `csrf_input` (once per render, see csrf_once), `csrf_token` and `request` come from Django's Jinja2 backend.
 """
@@ -45,10 +45,6 @@ def _date(value, fmt: str = "") -> str:
     return defaultfilters.date(timezone.template_localtime(value), fmt)
 
 
-def _time(value, fmt: str = "") -> str:
-    return defaultfilters.time(timezone.template_localtime(value), fmt)
-
-
 def _hm(value) -> str:
     """`|time("H:i")` without Django's format machinery: hours and minutes in the current time zone."""
     return "" if value is None else timezone.template_localtime(value).strftime("%H:%M")
@@ -74,7 +70,6 @@ def environment(**options) -> Environment:
     )
     env.globals["url"] = _url
     env.filters["date"] = _date
-    env.filters["time"] = _time
     env.filters["hm"] = _hm
     env.filters["floatformat"] = defaultfilters.floatformat
     return env

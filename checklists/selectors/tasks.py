@@ -19,12 +19,13 @@ from checklists.models import (
 )
 from checklists.selectors import today as today_selectors
 from opsteam.lib.clock import local_date, local_datetime
-from opsteam.lib.db import model_columns, model_from_row, model_width, prepared_cursor
+from opsteam.lib.db import model_columns, model_from_row, prepared_cursor, row_slices
 from roles.models import Member
 from roles.selectors import member_role_links
 
-# How far ahead the today page lists open duties.
+# How far ahead the today page lists open duties, and how many at most.
 TODAY_AHEAD_DAYS = 7
+TODAY_DUTIES_LIMIT = 100
 TASK_RELATED = ("role", "owner", "assignee", "done_by", "created_by")
 
 
@@ -66,8 +67,6 @@ def task_list_for_today(*, viewer: Member, member: Member, now: datetime) -> lis
     return list(rows[:TODAY_DUTIES_LIMIT])
 
 
-TODAY_DUTIES_LIMIT = 100
-
 # A member's own duties for the today page in one prepared statement (issue 8): what task_list_for_today's
 # ORM way reads for a viewer who is the member. Each of its three conditions (assignee, owner, the role's
 # unowned duty) is one of Task.visible_to's, so of the access rule only the team remains. A done duty's
@@ -106,18 +105,16 @@ def _own_duties_statement() -> str:
 
 def _own_duties_read(*, member: Member, roles: list[int], horizon: date, today_start: datetime) -> list[Task]:
     related = [(name, Task._meta.get_field(name).related_model) for name in TASK_RELATED]
+    in_task, *in_related = row_slices((Task, None), *((model, None) for _name, model in related))
     params = {"team": member.team_id, "member": member.pk, "roles": roles, "horizon": horizon, "today_start": today_start}
     with prepared_cursor() as cursor:
         cursor.execute(_own_duties_statement(), params)
         rows = cursor.fetchall()
     tasks = []
     for row in rows:
-        start = model_width(Task)
-        task = model_from_row(Task, row[:start])
-        for name, model in related:
-            end = start + model_width(model)
-            getattr(Task, name).field.set_cached_value(task, model_from_row(model, row[start:end]))
-            start = end
+        task = model_from_row(Task, row[in_task])
+        for (name, model), where in zip(related, in_related, strict=True):
+            getattr(Task, name).field.set_cached_value(task, model_from_row(model, row[where]))
         tasks.append(task)
     return tasks
 

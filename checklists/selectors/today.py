@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 
 from checklists.models import Checklist, ChecklistItem, ItemStatus
 from opsteam.lib.clock import local_date, local_time
-from opsteam.lib.db import model_columns, model_from_row, model_width, prepared_cursor
+from opsteam.lib.db import model_columns, model_from_row, prepared_cursor, row_slices
 from roles.models import Member
 
 
@@ -167,7 +167,7 @@ WHERE c.team_id = %(team)s AND c.assignee_id = %(member)s
       SELECT max(p.date) FROM checklists_checklist p JOIN checklists_checklistitem pi ON pi.checklist_id = p.id
       WHERE p.assignee_id = %(member)s AND p.date < %(day)s AND p.date >= %(since)s AND pi.status = 'open' AND NOT pi.is_group
   )))
-ORDER BY c.date = %(day)s DESC, r."order", CASE WHEN c.date = %(day)s THEN t.due_at END, c.id, i."order", i.id
+ORDER BY r."order", CASE WHEN c.date = %(day)s THEN t.due_at END, c.id, i."order", i.id
 """
 
 
@@ -198,9 +198,9 @@ def _own_day_read(*, member: Member, day: date, with_carryover: bool):
     """([(list, items)] of the day, [(list, items)] of the carry-over day), each list with role, member and assignee."""
     from roles.models import Role
 
-    widths = [model_width(Checklist, _LIST_FIELDS), model_width(Role, _ROLE_FIELDS), model_width(Member, _MEMBER_FIELDS)]
-    widths += [model_width(ChecklistItem, _ITEM_FIELDS), model_width(Member, _MEMBER_FIELDS)]
-    bounds = [sum(widths[:n]) for n in range(len(widths) + 1)]
+    in_list, in_role, in_member, in_item, in_done_by = row_slices(
+        (Checklist, _LIST_FIELDS), (Role, _ROLE_FIELDS), (Member, _MEMBER_FIELDS), (ChecklistItem, _ITEM_FIELDS), (Member, _MEMBER_FIELDS)
+    )
     params = {"team": member.team_id, "member": member.pk, "day": day, "with_carryover": with_carryover, "since": day - CARRYOVER_DAYS}
     with prepared_cursor() as cursor:
         cursor.execute(_own_day_statement(), params)
@@ -209,16 +209,16 @@ def _own_day_read(*, member: Member, day: date, with_carryover: bool):
     for row in rows:
         checklist_id = row[0]
         if checklist_id not in lists:
-            checklist = model_from_row(Checklist, row[bounds[0] : bounds[1]], _LIST_FIELDS)
-            Checklist.role.field.set_cached_value(checklist, model_from_row(Role, row[bounds[1] : bounds[2]], _ROLE_FIELDS))
-            Checklist.member.field.set_cached_value(checklist, model_from_row(Member, row[bounds[2] : bounds[3]], _MEMBER_FIELDS))
+            checklist = model_from_row(Checklist, row[in_list], _LIST_FIELDS)
+            Checklist.role.field.set_cached_value(checklist, model_from_row(Role, row[in_role], _ROLE_FIELDS))
+            Checklist.member.field.set_cached_value(checklist, model_from_row(Member, row[in_member], _MEMBER_FIELDS))
             Checklist.assignee.field.set_cached_value(checklist, member)
             lists[checklist_id] = (checklist, [])
         checklist, items = lists[checklist_id]
-        item = model_from_row(ChecklistItem, row[bounds[3] : bounds[4]], _ITEM_FIELDS)
+        item = model_from_row(ChecklistItem, row[in_item], _ITEM_FIELDS)
         if item is not None:
             ChecklistItem.checklist.field.set_cached_value(item, checklist)
-            ChecklistItem.done_by.field.set_cached_value(item, model_from_row(Member, row[bounds[4] : bounds[5]], _MEMBER_FIELDS))
+            ChecklistItem.done_by.field.set_cached_value(item, model_from_row(Member, row[in_done_by], _MEMBER_FIELDS))
             items.append(item)
     today_rows = [pair for pair in lists.values() if pair[0].date == day]
     previous_rows = [pair for pair in lists.values() if pair[0].date != day]

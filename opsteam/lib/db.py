@@ -53,8 +53,24 @@ def model_width(model, only: tuple[str, ...] | None = None) -> int:
     return len(_fields(model, only))
 
 
+@functools.cache
+def row_slices(*parts: tuple) -> tuple[slice, ...]:
+    """Where each (model, only) part of a SELECT of consecutive model_columns lies in its rows, in order."""
+    slices, start = [], 0
+    for model, only in parts:
+        end = start + model_width(model, only)
+        slices.append(slice(start, end))
+        start = end
+    return tuple(slices)
+
+
+@functools.cache
+def _attnames(model, only: tuple[str, ...] | None) -> list[str]:
+    return [field.attname for field in _fields(model, only)]
+
+
 def model_from_row(model, values, only: tuple[str, ...] | None = None):
     """A model instance from a row's slice of model_columns, as the ORM builds it; None for a LEFT JOIN's missing row."""
     if values[0] is None:
         return None
-    return model.from_db(connection.alias, [field.attname for field in _fields(model, only)], values)
+    return model.from_db(connection.alias, _attnames(model, only), values)

@@ -13,17 +13,25 @@ What the Django templates give these templates has the same meaning here:
   (which convert a datetime to the current time zone before formatting it); `|hm` is Django's
   `|time:"H:i"`, without its format machinery;
 - `|floatformat(arg)`: Django's floatformat;
-- `csrf_input` (once per render, see csrf_once), `csrf_token` and `request` come from Django's Jinja2 backend.
+- `static(path)`, `get_language()`, `languages()` (code, name in its own language), `get_messages(request)`:
+  what {% static %}, {% get_current_language %}, {% get_available_languages %} and the messages context
+  processor give;
+- `can_see_board(member)` and `unread_count(member)`: the top bar's menu and bell;
+- `csrf_input` and `csrf_token` (once per request, see csrf_once) and `request` come from Django's Jinja2 backend.
 """
 
 from __future__ import annotations
 
 import functools
 
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.middleware.csrf import get_token
 from django.template import defaultfilters
-from django.template.backends.utils import csrf_input
+from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from jinja2 import Environment, StrictUndefined
 
 
@@ -51,12 +59,42 @@ def _hm(value) -> str:
 
 
 def csrf_once(request) -> dict:
-    """A context processor: csrf_input worked out once per render.
+    """A context processor: csrf_input and csrf_token worked out once per request.
 
     Django's Jinja2 backend gives a lazy csrf_input that masks the token anew at every use: 25 forms cost 25
-    maskings, a third of the cards' time. Django's own {% csrf_token %} reads its token once per render too.
+    maskings, a third of the cards' time. Django's own {% csrf_token %} reads its token once per render too;
+    here the parts of one page (the top bar, the cards) share it. A masked token stays valid for its secret,
+    so it is worked out again only when the secret changes (a login rotates it).
     """
-    return {"csrf_input": csrf_input(request)}
+    secret = request.META.get("CSRF_COOKIE")
+    remembered = getattr(request, "_opsteam_csrf", None)
+    if remembered is None or remembered[0] != secret or secret is None:
+        token = get_token(request)
+        remembered = (request.META.get("CSRF_COOKIE"), {"csrf_token": token, "csrf_input": _csrf_field(token)})
+        request._opsteam_csrf = remembered
+    return remembered[1]
+
+
+def _csrf_field(token: str) -> str:
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+
+@functools.lru_cache(maxsize=1)
+def _languages() -> tuple[tuple[str, str], ...]:
+    """settings.LANGUAGES, each with its name in its own language (as the language switch shows it)."""
+    return tuple((code, translation.get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES)
+
+
+def _can_see_board(member) -> bool:
+    from roles.templatetags.board_tags import can_see_board
+
+    return can_see_board(member)
+
+
+def _unread_count(member) -> int:
+    from checklists.selectors.notifications import notification_unread_count
+
+    return notification_unread_count(member=member)
 
 
 def environment(**options) -> Environment:
@@ -68,7 +106,15 @@ def environment(**options) -> Environment:
     env.install_gettext_callables(
         translation.gettext, translation.ngettext, newstyle=True, pgettext=translation.pgettext, npgettext=translation.npgettext
     )
-    env.globals["url"] = _url
+    env.globals.update(
+        url=_url,
+        static=static,
+        get_language=translation.get_language,
+        languages=_languages,
+        get_messages=get_messages,
+        can_see_board=_can_see_board,
+        unread_count=_unread_count,
+    )
     env.filters["date"] = _date
     env.filters["hm"] = _hm
     env.filters["floatformat"] = defaultfilters.floatformat

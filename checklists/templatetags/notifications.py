@@ -2,15 +2,20 @@
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from checklists.selectors.notifications import notification_unread_count
 
 register = template.Library()
 
 
-@register.inclusion_tag("checklists/_bell.html")
-def notification_bell(member, oob: bool = False) -> dict:
-    return {"unread": notification_unread_count(member=member) if member else 0, "oob": oob}
+@register.simple_tag
+def notification_bell(member, oob: bool = False) -> str:
+    """The bell out of band, after a message is marked read (the top bar draws it in _topbar.jinja)."""
+    unread = notification_unread_count(member=member) if member else 0
+    html = render_to_string("checklists/_bell.jinja", {"unread": unread, "oob": oob}, using="jinja2")
+    return mark_safe(html)  # noqa: S308 (escaped by Jinja2's autoescape)
 
 
 @register.filter(name="in_app")

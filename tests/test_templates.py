@@ -57,7 +57,7 @@ def test_a_django_page_and_the_today_page_share_the_head_and_the_top_bar(warehou
 
 
 def test_one_csrf_mask_serves_every_form_of_a_page(warehouse_member, generate, frozen):
-    """csrf_once: the top bar's forms, the cards' forms and htmx's header carry one masked token, and it is valid."""
+    """once_per_request: the top bar's forms, the cards' forms and htmx's header carry one masked token, and it is valid."""
     generate()
     client = Client(enforce_csrf_checks=True)
     client.force_login(warehouse_member.user)
@@ -80,3 +80,25 @@ def test_the_jinja2_parts_of_a_django_page_mask_the_csrf_token_once(warehouse_me
     client.force_login(warehouse_member.user)
     assert client.get("/tasks/").status_code == 200
     assert len(calls) == 1
+
+
+def test_the_today_page_shows_times_in_the_shop_s_time_zone(warehouse_member, generate, frozen):
+    """|hm and |date with the time zone read once per request: stored in UTC, shown as Shanghai's clock reads."""
+    from django.utils import translation
+
+    from checklists.models import ChecklistItem
+    from opsteam.lib.clock import business_tz
+
+    generate()
+    item = ChecklistItem.objects.filter(checklist__assignee=warehouse_member, kind="check", is_group=False).order_by("due_at").last()
+    client = Client()
+    client.force_login(warehouse_member.user)
+    client.post(f"/items/{item.pk}/tick/", {"action": "done"})
+    page = client.get("/today/").content.decode()
+    other = ChecklistItem.objects.filter(checklist__assignee=warehouse_member, status="open", is_group=False).exclude(due_at=None).first()
+    with translation.override("zh-hans"):
+        due, done = translation.gettext("Due"), translation.gettext("Done")
+    assert f"{due} {other.due_at.astimezone(business_tz()):%H:%M}<" in page
+    assert other.due_at.astimezone(business_tz()).hour != other.due_at.hour  # the test means something: UTC reads otherwise
+    assert f"{done} 08:00<" in page  # ticked at MONDAY 08:00 Shanghai (00:00 UTC)
+    assert "2026-11-23" in page  # the day's heading, |date("Y-m-d l")

@@ -90,7 +90,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "opsteam.jinja2.environment", "context_processors": ["opsteam.jinja2.csrf_once"]},
+        "OPTIONS": {"environment": "opsteam.jinja2.environment", "context_processors": ["opsteam.jinja2.once_per_request"]},
     },
 ]
 

@@ -129,7 +129,11 @@ def test_the_flush_is_enqueued_on_commit_and_a_broker_outage_loses_nothing(email
     assert len(mail.outbox) == 1
 
 
-def test_the_enqueued_flush_sends_the_email_at_once(emailed, django_capture_on_commit_callbacks, frozen):
+def test_the_enqueued_flush_sends_the_email_at_once(emailed, django_capture_on_commit_callbacks, frozen, monkeypatch):
+    # The flush task run in this process (as in the fast tier); tests/integration runs it on a real worker.
+    from opsteam.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
     with django_capture_on_commit_callbacks(execute=True):
         notification = notify(emailed)
     assert Delivery.objects.get(notification=notification).status == "sent"

@@ -17,6 +17,9 @@ def _down(*args, **kwargs):
     raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
 
 
+# transaction=True: the second request must not run inside the test's own transaction, which PostgreSQL (as a
+# real outage would) leaves unusable after the first request's error.
+@pytest.mark.django_db(transaction=True)
 def test_a_page_answers_503_with_the_friendly_page_while_the_database_is_down(warehouse_member, frozen):
     client = Client()
     client.force_login(warehouse_member.user)

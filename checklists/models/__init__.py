@@ -24,7 +24,16 @@ from checklists.models.meetings import (
     ReflectionQuestion,
     WeeklyReflection,
 )
-from checklists.models.notifications import Channel, Delivery, DeliveryStatus, Notification, Robot, RobotKind, RobotSend
+from checklists.models.notifications import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    NotificationEscalation,
+    Robot,
+    RobotKind,
+    RobotSend,
+)
 from checklists.models.runs import Checklist, ChecklistItem, ItemStatus, TickAction, TickEvent
 from checklists.models.tasks import (
     Campaign,
@@ -74,6 +83,7 @@ __all__ = [
     "MeetingSeries",
     "MeetingStatus",
     "Notification",
+    "NotificationEscalation",
     "NotifyWhom",
     "Plan",
     "PlanStageTemplate",

@@ -15,7 +15,10 @@ class Notification(models.Model):
     """A message to one member: shown under the bell, and sent on by email and robots through its deliveries."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("team"))
-    recipient = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient"))
+    # No index of its own: the bell's (recipient, read_at) index serves every lookup by recipient.
+    recipient = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="notifications", db_index=False, verbose_name=_("recipient")
+    )
     role = models.ForeignKey(Role, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("role"))
     kind = models.CharField(_("kind"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
@@ -26,7 +29,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     # The one-click acknowledge link is single use: the first use stamps this.
     ack_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    escalations = models.ManyToManyField("checklists.Escalation", blank=True, related_name="notifications")
+    escalations = models.ManyToManyField(
+        "checklists.Escalation", blank=True, related_name="notifications", through="checklists.NotificationEscalation"
+    )
 
     class Meta:
         verbose_name = _("notification")
@@ -36,6 +41,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationEscalation(models.Model):
+    """Which escalations a notification tells of: the table Django made for Notification.escalations, written out
+    so that the notification's side has no index of its own (the pair's unique index starts with it)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, db_index=False)
+    escalation = models.ForeignKey("checklists.Escalation", on_delete=models.CASCADE)
+
+    class Meta:
+        db_table = "checklists_notification_escalations"
+        unique_together = [("notification", "escalation")]
 
 
 class RobotKind(models.TextChoices):

@@ -74,3 +74,19 @@ def test_a_steady_state_sweep_raises_its_levels_already_sent_without_rewriting_t
     assert not Escalation.objects.filter(notified_at__isnull=True).exists()
     assert not Escalation.objects.filter(recipient__isnull=True).exists()
     assert Notification.objects.exists()
+
+
+def test_lookups_by_recipient_and_by_notification_keep_an_index_after_their_own_went(team, warehouse_member):
+    """Migration 0010 dropped the recipient's and the link's notification_id index: the composite ones serve both.
+
+    With sequential scans priced out, the plan names the index that can serve the lookup (a lookup no index
+    serves would still be a sequential scan)."""
+    from checklists.selectors.notifications import _UNREAD_COUNT
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    unread = _plan(_UNREAD_COUNT.replace("%s", str(warehouse_member.pk)))
+    assert "checklists_notif_unread" in unread, unread
+    links = _plan("SELECT escalation_id FROM checklists_notification_escalations WHERE notification_id = 1")
+    assert "checklists_notification__notification_id_escalati_ca4b512f_uniq" in links, links
+    assert Notification.escalations.through._meta.db_table == "checklists_notification_escalations"

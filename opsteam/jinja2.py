@@ -1,8 +1,10 @@
-"""The Jinja2 environment for the few templates rendered on every phone's hot path (issue 8).
+"""The Jinja2 environment for the templates on every phone's hot path (issue 8).
 
-The today page's cards and items are Jinja2 templates (templates/**/*.jinja), everything else is Django's
-template language. The cards are the page's bulk: 25 items in Django's templates cost several times the
-whole reference request on the benchmark machine, in Jinja2 a small part of it. Both engines read
+The today page is a Jinja2 template (templates/checklists/today.jinja on templates/base.jinja), and so are
+the parts every page shares: the head, the top bar with the bell, the messages (Django's base.html places
+them with {% jinja %}, opsteam/templatetags/jinja.py) and the duty row. Every other page is Django's
+template language. The cards are the today page's bulk: 25 items in Django's templates cost several times
+the whole reference request on the benchmark machine, in Jinja2 a small part of it. Both engines read
 templates/; only a name ending in .jinja is rendered with this one (`using="jinja2"`).
 
 What the Django templates give these templates has the same meaning here:

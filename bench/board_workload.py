@@ -55,6 +55,7 @@ def _day_queries(director: Member, day, now) -> int:
 
 def run() -> list[Result]:
     big = shared.big()
+    shared.settle()
     day = big.board.day
     now = timezone.now()
     director = _director(big.board.team_ids[0])

@@ -125,6 +125,7 @@ def run() -> list[Result]:
     ref_best = min(ref_best, _copy_in(snapshot))
     _truncate()
     ours_best = min(firsts[0], ours())
+    shared.worker_stop()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE checklists_checklist; ANALYZE checklists_checklistitem")
     counts_ok = all(c == expected for c in counts_after)

@@ -67,6 +67,7 @@ def _content_check(port: int, *requests) -> None:
 
 def run() -> list[Result]:
     member = _member()
+    shared.settle()
     day = timezone.localdate().isoformat()
     token = shared.tokens_for([member.pk])[member.pk]
     client = Client()

@@ -67,6 +67,7 @@ def _ours(team: Team, now) -> tuple[float, object, dict]:
 
 def run() -> list[Result]:
     big = shared.big()
+    shared.settle()
     team = Team.objects.get(pk=big.sweep.team_ids[0])
     day = big.sweep.day
     results = []

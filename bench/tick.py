@@ -53,6 +53,7 @@ def _tick_queries(token: str, item_id: int) -> list[str]:
 def run() -> list[Result]:
     shared.lists_ensure()
     pool = _pool()
+    shared.settle()
     assert len(pool) > len(CONNECTIONS) * ROUNDS * CHUNK, f"{len(pool)} open items are too few for {len(CONNECTIONS) * ROUNDS} runs"
     port = shared.gunicorn()
     statements = _tick_queries(*pool.pop())

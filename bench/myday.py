@@ -18,9 +18,9 @@ from checklists.models import ChecklistItem
 from checklists.services.generation import run_generate_due
 from roles.models import Member, Team
 
-# As bench/tick.py: four short interleaved rounds, each side's best.
+# As bench/tick.py: six short interleaved rounds, each side's best.
 SECONDS = 3.0
-ROUNDS = 4
+ROUNDS = 6
 CONNECTIONS = 4
 ITEMS = 25
 

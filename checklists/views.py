@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from checklists.models import ItemStatus
 from checklists.selectors.access import item_access_by_id
 from checklists.selectors.history import history_for_lead, history_for_member
-from checklists.selectors.tasks import task_list_for_today
 from checklists.selectors.today import checklist_list, checklist_view, today_for_member
+from checklists.selectors.today_page import today_page_read
 from checklists.services.ticks import tick_record, tick_undo
 from opsteam.lib.clock import local_date
 from opsteam.lib.net import client_ip
@@ -36,9 +36,11 @@ def today(request: HttpRequest) -> HttpResponse:
         if subject is None:
             raise Http404
     now = timezone.now()
+    page = today_page_read(viewer=request.member, member=subject, now=now)
     context = {
-        "today": today_for_member(member=subject, now=now, viewer=request.member),
-        "duties": task_list_for_today(viewer=request.member, member=subject, now=now),
+        "today": page.today,
+        "duties": page.duties,
+        "unread": page.unread,  # the top bar's bell, read with the day
         "subject": subject,
         "actable": actable,
         "current_member": request.member,

@@ -54,6 +54,9 @@ class NotificationEscalation(models.Model):
         db_table = "checklists_notification_escalations"
         unique_together = [("notification", "escalation")]
 
+    def __str__(self) -> str:
+        return f"{self.notification_id} · {self.escalation_id}"
+
 
 class RobotKind(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk")

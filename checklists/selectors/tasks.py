@@ -52,11 +52,13 @@ def task_list_for_today(*, viewer: Member, member: Member, now: datetime) -> lis
     A week ahead, not only today: an action item from yesterday's meeting due tomorrow, or a campaign's
     T-3 step, must be seen before the day it is due.
     """
+    if today_selectors.own_day_read_applies(viewer=viewer, member=member):
+        with prepared_cursor() as cursor:
+            cursor.execute(*own_duties_statement(member=member, now=now))
+            return own_duties_from_rows(cursor.fetchall())
     today = local_date(now)
     horizon = today + timedelta(days=TODAY_AHEAD_DAYS)
     own_roles = {link.role_id for link in member_role_links(member=member)}
-    if today_selectors.own_day_read_applies(viewer=viewer, member=member):
-        return _own_duties_read(member=member, roles=sorted(own_roles), horizon=horizon, today_start=local_datetime(today, time(0)))
     rows = (
         Task.objects.visible_to(viewer)
         .filter(Q(assignee=member) | Q(owner=member) | Q(owner__isnull=True, role_id__in=own_roles))
@@ -103,13 +105,23 @@ def _own_duties_statement() -> str:
     )
 
 
-def _own_duties_read(*, member: Member, roles: list[int], horizon: date, today_start: datetime) -> list[Task]:
+def own_duties_statement(*, member: Member, now: datetime) -> tuple[str, dict]:
+    """The one statement of a member's own duties for the today page (where own_day_read_applies), for a
+    prepared cursor or opsteam.lib.db.fetch_all_together; own_duties_from_rows makes its rows the tasks."""
+    today = local_date(now)
+    params = {
+        "team": member.team_id,
+        "member": member.pk,
+        "roles": sorted({link.role_id for link in member_role_links(member=member)}),
+        "horizon": today + timedelta(days=TODAY_AHEAD_DAYS),
+        "today_start": local_datetime(today, time(0)),
+    }
+    return _own_duties_statement(), params
+
+
+def own_duties_from_rows(rows: list[tuple]) -> list[Task]:
     related = [(name, Task._meta.get_field(name).related_model) for name in TASK_RELATED]
     in_task, *in_related = row_slices((Task, None), *((model, None) for _name, model in related))
-    params = {"team": member.team_id, "member": member.pk, "roles": roles, "horizon": horizon, "today_start": today_start}
-    with prepared_cursor() as cursor:
-        cursor.execute(_own_duties_statement(), params)
-        rows = cursor.fetchall()
     tasks = []
     for row in rows:
         task = model_from_row(Task, row[in_task])

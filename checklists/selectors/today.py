@@ -103,13 +103,12 @@ def today_for_member(*, member: Member, now: datetime, viewer: Member | None = N
     one access path lets them see.
     """
     day = local_date(now)
-    with_carryover = local_time(now) < settings.OPSTEAM_CARRYOVER_CUTOFF
+    with_carryover = _with_carryover(now)
     viewer = viewer or member
     if own_day_read_applies(viewer=viewer, member=member):
-        today_rows, previous_rows = _own_day_read(member=member, day=day, with_carryover=with_carryover)
-        lists = [checklist_view(c, now=now, items=items) for c, items in today_rows]
-        carryover = [checklist_view(c, now=now, carryover=True, items=items) for c, items in previous_rows]
-        return Today(day=day, lists=lists, carryover=[view for view in carryover if view.closed < view.total])
+        with prepared_cursor() as cursor:
+            cursor.execute(*own_day_statement(member=member, now=now))
+            return own_day_from_rows(cursor.fetchall(), member=member, now=now)
     base = (
         Checklist.objects.visible_to(viewer)
         .filter(assignee=member)
@@ -134,6 +133,10 @@ def today_for_member(*, member: Member, now: datetime, viewer: Member | None = N
                 if view.closed < view.total
             ]
     return Today(day=day, lists=lists, carryover=carryover)
+
+
+def _with_carryover(now: datetime) -> bool:
+    return local_time(now) < settings.OPSTEAM_CARRYOVER_CUTOFF
 
 
 def own_day_read_applies(*, viewer: Member, member: Member) -> bool:
@@ -194,17 +197,31 @@ def _own_day_statement() -> str:
     )
 
 
-def _own_day_read(*, member: Member, day: date, with_carryover: bool):
+def own_day_statement(*, member: Member, now: datetime) -> tuple[str, dict]:
+    """The one statement of a member's own day (where own_day_read_applies), for a prepared cursor or
+    opsteam.lib.db.fetch_all_together; own_day_from_rows makes its rows the Today."""
+    day = local_date(now)
+    since = day - CARRYOVER_DAYS
+    params = {"team": member.team_id, "member": member.pk, "day": day, "with_carryover": _with_carryover(now), "since": since}
+    return _own_day_statement(), params
+
+
+def own_day_from_rows(rows: list[tuple], *, member: Member, now: datetime) -> Today:
+    """The Today of own_day_statement's rows: the day's lists, and the carry-over day's with open items left."""
+    day = local_date(now)
+    today_rows, previous_rows = _own_day_lists(rows, member=member, day=day)
+    lists = [checklist_view(c, now=now, items=items) for c, items in today_rows]
+    carryover = [checklist_view(c, now=now, carryover=True, items=items) for c, items in previous_rows]
+    return Today(day=day, lists=lists, carryover=[view for view in carryover if view.closed < view.total])
+
+
+def _own_day_lists(rows: list[tuple], *, member: Member, day: date):
     """([(list, items)] of the day, [(list, items)] of the carry-over day), each list with role, member and assignee."""
     from roles.models import Role
 
     in_list, in_role, in_member, in_item, in_done_by = row_slices(
         (Checklist, _LIST_FIELDS), (Role, _ROLE_FIELDS), (Member, _MEMBER_FIELDS), (ChecklistItem, _ITEM_FIELDS), (Member, _MEMBER_FIELDS)
     )
-    params = {"team": member.team_id, "member": member.pk, "day": day, "with_carryover": with_carryover, "since": day - CARRYOVER_DAYS}
-    with prepared_cursor() as cursor:
-        cursor.execute(_own_day_statement(), params)
-        rows = cursor.fetchall()
     lists: dict[int, tuple[Checklist, list[ChecklistItem]]] = {}
     for row in rows:
         checklist_id = row[0]

@@ -176,3 +176,52 @@ def test_the_page_costs_two_queries_fewer_on_postgresql(busy_day, client, wareho
     client.force_login(warehouse_member.user)
     with time_machine.travel(AT, tick=False), django_assert_num_queries(5):
         assert client.get("/today/").status_code == 200
+
+
+def test_the_page_sends_its_day_duties_and_bell_at_once(busy_day, client, warehouse_member, monkeypatch):
+    """The three reads that do not depend on each other go in one pipeline (one round trip)."""
+    from checklists.selectors import today_page
+    from opsteam.lib import db
+
+    sent = []
+
+    def counted(*statements):
+        sent.append(len(statements))
+        return db.fetch_all_together(*statements)
+
+    monkeypatch.setattr(today_page, "fetch_all_together", counted)
+    client.force_login(warehouse_member.user)
+    with time_machine.travel(AT, tick=False):
+        page = client.get("/today/").content.decode()
+    assert sent == [3]
+    assert "盘点胶带库存" in page  # the duties came back from the pipeline
+    assert 'data-testid="bell-count">' in page
+
+
+def test_statements_sent_together_read_what_they_read_one_by_one(busy_day, warehouse_member):
+    from checklists.selectors.notifications import unread_count_statement
+    from checklists.selectors.tasks import own_duties_statement
+    from opsteam.lib.db import fetch_all_together, prepared_cursor
+
+    statements = [
+        today_selectors.own_day_statement(member=warehouse_member, now=AT),
+        own_duties_statement(member=warehouse_member, now=AT),
+        unread_count_statement(member=warehouse_member),
+    ]
+    one_by_one = []
+    for sql, params in statements:
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            one_by_one.append(cursor.fetchall())
+    assert fetch_all_together(*statements) == one_by_one
+    assert all(one_by_one[:2])  # the day and its duties are not empty
+
+
+def test_a_failing_statement_sent_together_raises_django_s_error_and_the_connection_goes_on(db):
+    from django.db import DatabaseError, transaction
+
+    from opsteam.lib.db import fetch_all_together
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        fetch_all_together(("SELECT 1", []), ("SELECT no_such_column FROM roles_team", []), ("SELECT 2", []))
+    assert fetch_all_together(("SELECT 3", [])) == [[(3,)]]

@@ -110,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     print(f"bench: database {stack.DB_NAME}, Redis {stack.REDIS_URL}; migrating ...", flush=True)
+    from bench.load import generator
+
+    if generator() != "wrk" and os.environ.get("BENCH_LOAD", "wrk") == "wrk":
+        # The Python generator shares the two cores with the server: its ratios are not the README's.
+        print("bench: wrk is not installed (apt-get install wrk); the HTTP workloads use the Python load generator", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
 
     results: list[Result] = []

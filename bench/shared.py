@@ -48,7 +48,8 @@ def settle() -> None:
 
     A bulk load (the morning generation's runs, the 4,000,000 items of bench/bigdata.py) leaves PostgreSQL a
     checkpoint to write. Left alone, it runs during the next workload and lands in some rounds and not
-    others: measured here, a tick right after the generation workload read 0.50x, and 0.61-0.73x alone.
+    others. (It does not explain why a tick right after the generation workload reads lower than alone:
+    0.50-0.60x against 0.61-0.76x here, with or without it.)
     """
     from django.db import connection
 

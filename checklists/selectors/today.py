@@ -102,13 +102,12 @@ def today_for_member(*, member: Member, now: datetime, viewer: Member | None = N
     `viewer` (default: the member) is who looks: a lead sees only the lists of a member that the
     one access path lets them see.
     """
-    day = local_date(now)
-    with_carryover = _with_carryover(now)
     viewer = viewer or member
     if own_day_read_applies(viewer=viewer, member=member):
         with prepared_cursor() as cursor:
             cursor.execute(*own_day_statement(member=member, now=now))
             return own_day_from_rows(cursor.fetchall(), member=member, now=now)
+    day = local_date(now)
     base = (
         Checklist.objects.visible_to(viewer)
         .filter(assignee=member)
@@ -117,7 +116,7 @@ def today_for_member(*, member: Member, now: datetime, viewer: Member | None = N
     )
     lists = [checklist_view(c, now=now) for c in base.filter(date=day).order_by("role__order", "template__due_at", "id")]
     carryover: list[ListView] = []
-    if with_carryover:
+    if _with_carryover(now):
         previous = (
             Checklist.objects.filter(
                 assignee=member, date__lt=day, date__gte=day - CARRYOVER_DAYS, items__status=ItemStatus.OPEN, items__is_group=False

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from checklists.models import AttendanceStatus, Cadence, Meeting, MeetingStatus
 from checklists.selectors.meetings import (
+    action_item_owner_choices,
     agenda_item_get,
     meeting_get,
     meeting_list,
@@ -43,6 +44,8 @@ from checklists.services.meetings import (
     week_monday,
 )
 from opsteam.lib.clock import local_date
+from opsteam.lib.idempotency import FORM_FIELD, idempotency_key_clean
+from opsteam.lib.params import date_parse, date_query, id_parse
 from roles.access import member_is_lead_or_above, member_required
 from roles.models import Member
 from roles.selectors import member_list_actable_by
@@ -56,17 +59,27 @@ def _errors(exc: ValidationError) -> list[str]:
     return exc.messages
 
 
+def _error_fields(exc: ValidationError) -> list[str]:
+    return sorted(exc.message_dict) if hasattr(exc, "error_dict") else []
+
+
+def _key(request: HttpRequest) -> str | None:
+    """The form's idempotency key (drawn with it): a double tap creates one row."""
+    return idempotency_key_clean(request.POST.get(FORM_FIELD))
+
+
 def _date(raw: str | None, *, field: str) -> date:
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationError({field: _("Enter a date as YYYY-MM-DD, e.g. 2026-11-30.")}) from None
+    """A form's date (opsteam.lib.params.date_parse): YYYY-MM-DD between 2001 and 2100, required."""
+    day = date_parse(raw, field=field)
+    if day is None:
+        raise ValidationError({field: _("Enter a date as YYYY-MM-DD, e.g. 2026-11-30.")})
+    return day
 
 
 def _member(request: HttpRequest, raw: str | None, *, field: str = "owner") -> Member:
     try:
-        return Member.objects.visible_to(request.member).active().get(pk=int(raw or ""))
-    except (Member.DoesNotExist, ValueError):
+        return Member.objects.visible_to(request.member).active().get(pk=id_parse(raw) or 0)
+    except Member.DoesNotExist:
         raise ValidationError({field: _("Choose a member of your team.")}) from None
 
 
@@ -74,15 +87,24 @@ def _back(meeting: Meeting, anchor: str = "") -> HttpResponse:
     return redirect(f"/meetings/{meeting.pk}/" + (f"#{anchor}" if anchor else ""))
 
 
+def _refused(request: HttpRequest, meeting: Meeting, exc: ValidationError) -> HttpResponse:
+    """A refused form: the minutes page drawn again with the messages, 400; nothing was written."""
+    for text in _errors(exc):
+        messages.error(request, text)
+    context = _minutes_context(request, meeting) | {"error_fields": _error_fields(exc)}
+    return render(request, "checklists/meeting_detail.html", context, status=400)
+
+
 @require_GET
 @member_required
 def meetings(request: HttpRequest) -> HttpResponse:
     """The team's meetings with search over the minutes and a filter by series; lead's form to book or call one."""
+    return _meetings_page(request)
+
+
+def _meetings_page(request: HttpRequest, *, status: int = 200, error_fields: list[str] | None = None) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
-    try:
-        series_id = int(request.GET.get("series") or 0) or None
-    except ValueError:
-        series_id = None
+    series_id = id_parse(request.GET.get("series"))  # 30 digits is no series (it was an OverflowError on SQLite)
     series = list(meeting_series_list(viewer=request.member))
     rows = list(meeting_list(viewer=request.member, query=query, series_id=series_id)[:LIST_LIMIT])
     lead = member_is_lead_or_above(request.member)
@@ -98,7 +120,9 @@ def meetings(request: HttpRequest) -> HttpResponse:
             "query": query,
             "series_id": series_id,
             "today": local_date(timezone.now()),
+            "error_fields": error_fields or [],
         },
+        status=status,
     )
 
 
@@ -115,11 +139,12 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
             day=_date(request.POST.get("date"), field="date"),
             now=timezone.now(),
             title=request.POST.get("title", ""),
+            idempotency_key=_key(request),
         )
     except ValidationError as exc:
         for text in _errors(exc):
             messages.error(request, text)
-        return redirect("/meetings/")
+        return _meetings_page(request, status=400, error_fields=_error_fields(exc))
     return _back(meeting)
 
 
@@ -130,7 +155,7 @@ def _minutes_context(request: HttpRequest, meeting: Meeting) -> dict:
         "meeting": meeting,
         "can_edit": meeting.status == MeetingStatus.DRAFT and meeting_can_edit(meeting=meeting, member=request.member),
         "can_publish": meeting_can_publish(meeting=meeting, member=request.member),
-        "owners": Member.objects.visible_to(request.member).active().order_by("display_name"),
+        "owners": action_item_owner_choices(member=request.member),
         "statuses": [choice for choice in AttendanceStatus.choices if choice[0] != AttendanceStatus.EXPECTED],
         "default_due": meeting.date + timedelta(days=1),
     }
@@ -166,9 +191,7 @@ def meeting_attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
     except ValidationError as exc:
         if request.htmx:
             return HttpResponse(" ".join(_errors(exc)), status=400)
-        for text in _errors(exc):
-            messages.error(request, text)
-        return _back(meeting, "attendance")
+        return _refused(request, meeting, exc)
     if request.htmx:
         # The row swaps in place; the count in the heading comes along out of band, so "3 of 11 present" stays true.
         context = _minutes_context(request, meeting) | {"row": row, "can_edit": True, "oob_count": True}
@@ -212,17 +235,23 @@ def agenda_notes(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
 def agenda_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
     try:
-        item = agenda_item_add(meeting=meeting, member=request.member, title=request.POST.get("title", ""), now=timezone.now())
+        item = agenda_item_add(
+            meeting=meeting, member=request.member, title=request.POST.get("title", ""), now=timezone.now(), idempotency_key=_key(request)
+        )
     except ValidationError as exc:
-        for text in _errors(exc):
-            messages.error(request, text)
-        return _back(meeting, "agenda")
+        return _refused(request, meeting, exc)
     return _back(meeting, f"agenda-{item.pk}")
 
 
 def _agenda_item_or_none(request: HttpRequest, meeting: Meeting):
     raw = request.POST.get("agenda_item")
-    return agenda_item_get(viewer=request.member, meeting=meeting, item_id=raw) if raw else None
+    if not raw:
+        return None
+    try:
+        return agenda_item_get(viewer=request.member, meeting=meeting, item_id=raw)
+    except Http404:
+        # An id in the form, not the URL: another meeting's item is the form's error, not a missing page.
+        raise ValidationError({"agenda_item": _("Choose an agenda item of this meeting.")}) from None
 
 
 @require_POST
@@ -237,10 +266,10 @@ def decision_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
             agenda_item=_agenda_item_or_none(request, meeting),
             reason=request.POST.get("reason", ""),
             now=timezone.now(),
+            idempotency_key=_key(request),
         )
     except ValidationError as exc:
-        for text in _errors(exc):
-            messages.error(request, text)
+        return _refused(request, meeting, exc)
     return _back(meeting, "decisions")
 
 
@@ -258,10 +287,10 @@ def action_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
             agenda_item=_agenda_item_or_none(request, meeting),
             reason=request.POST.get("reason", ""),
             now=timezone.now(),
+            idempotency_key=_key(request),
         )
     except ValidationError as exc:
-        for text in _errors(exc):
-            messages.error(request, text)
+        return _refused(request, meeting, exc)
     return _back(meeting, "actions")
 
 
@@ -297,10 +326,14 @@ def reflection(request: HttpRequest) -> HttpResponse:
     """My weekly 团队思考 (optional); a lead reads their role members' answers, the director everyone's."""
     now = timezone.now()
     this_week = week_monday(local_date(now))
-    try:
-        week = week_monday(_date(request.GET.get("week") or request.POST.get("week") or this_week.isoformat(), field="week"))
-    except ValidationError:
-        raise Http404 from None
+    if request.method == "POST":
+        try:
+            week = week_monday(_date(request.GET.get("week") or request.POST.get("week") or this_week.isoformat(), field="week"))
+        except ValidationError:
+            raise Http404 from None
+    else:
+        # As the board: a malformed week or one outside 2001-2100 shows this week, with a message that says so.
+        week = week_monday(date_query(request, "week", default=this_week))
     questions = reflection_questions(team_id=request.member.team_id)
     if request.method == "POST":
         answers = {key: request.POST.get(key, "") for key in questions}

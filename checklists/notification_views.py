@@ -150,7 +150,8 @@ def robots(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and _save(request, form, lambda **fields: robot_create(team=team, actor=request.member, **fields)):
         messages.success(request, _("Robot added. Send a test message to check it."))
         return redirect("robots")
-    return _robots_page(request, form=form)
+    # A refused form (another team's role, a bad address) is drawn again with its errors: 400, nothing written.
+    return _robots_page(request, form=form, status=400 if request.method == "POST" else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -164,7 +165,7 @@ def robot_edit(request: HttpRequest, robot_id: int) -> HttpResponse:
     if request.method == "POST" and _save(request, form, save):
         messages.success(request, _("Robot saved."))
         return redirect("robots")
-    return render(request, "checklists/robot_edit.html", {"robot": robot, "form": form})
+    return render(request, "checklists/robot_edit.html", {"robot": robot, "form": form}, status=400 if request.method == "POST" else 200)
 
 
 @require_POST

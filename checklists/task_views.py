@@ -43,7 +43,9 @@ from checklists.services.tasks import (
     task_reopen,
 )
 from opsteam.lib.clock import business_tz, local_date
+from opsteam.lib.idempotency import FORM_FIELD, idempotency_key_clean
 from opsteam.lib.net import client_ip
+from opsteam.lib.params import date_in_range, date_parse, date_range_message
 from roles.access import member_is_lead_or_above, member_required
 from roles.models import Member, Role
 from roles.selectors import member_led_role_ids, member_list_actable_by
@@ -53,12 +55,30 @@ def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
 
+def _error_fields(exc: ValidationError) -> list[str]:
+    """The form fields an error is about (the page marks them), e.g. ["owner"]."""
+    return sorted(exc.message_dict) if hasattr(exc, "error_dict") else []
+
+
+def _chosen(rows: list, raw: str | None, *, field: str, message: str):
+    """The row a <select> named, from the rows the caller may choose; empty is None. An id outside them (another
+    team's, a role the lead does not lead) is refused on `field`, never replaced by a default (issue 15)."""
+    if not raw:
+        return None
+    found = next((row for row in rows if str(row.pk) == raw.strip()), None)
+    if found is None:
+        raise ValidationError({field: message})
+    return found
+
+
 def _local_due(raw_date: str, raw_time: str) -> datetime:
     """A due date and time from a form, in business time; a clear message when it does not parse."""
     try:
         naive = datetime.strptime(f"{raw_date.strip()} {raw_time.strip() or '18:00'}", "%Y-%m-%d %H:%M")  # noqa: DTZ007
     except ValueError:
         raise ValidationError({"due_at": _("Enter the due date as YYYY-MM-DD and the time as HH:MM.")}) from None
+    if not date_in_range(naive.date()):  # 9999-12-31 23:00 left the calendar in UTC (issue 15)
+        raise ValidationError({"due_at": date_range_message()})
     return naive.replace(tzinfo=business_tz())
 
 
@@ -79,20 +99,22 @@ def tasks(request: HttpRequest) -> HttpResponse:
     member = request.member
     can_assign = member_is_lead_or_above(member)
     errors: list[str] = []
+    error_fields: list[str] = []
     if request.method == "POST":
         if not can_assign:
             raise PermissionDenied(_("Only a lead or the director can assign duties."))
         members, roles = _assign_choices(member)
-        owner = next((m for m in members if str(m.pk) == request.POST.get("owner")), None)
-        role = next((r for r in roles if str(r.pk) == request.POST.get("role")), None)
         try:
+            owner = _chosen(members, request.POST.get("owner"), field="owner", message=_("Choose a member you may assign duties to."))
+            role = _chosen(roles, request.POST.get("role"), field="role", message=_("Choose a role you may assign duties to."))
             task = task_assign(
                 member=member, title=request.POST.get("title", ""), detail=request.POST.get("detail", ""),
                 due_at=_local_due(request.POST.get("due_date", ""), request.POST.get("due_time", "")),
                 owner=owner, role=role, now=timezone.now(), ip=client_ip(request),
+                idempotency_key=idempotency_key_clean(request.POST.get(FORM_FIELD)),
             )  # fmt: skip
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors, error_fields = _errors(exc), _error_fields(exc)
         else:
             messages.success(request, _("Duty assigned: %(title)s") % {"title": task.title})
             return redirect("tasks")
@@ -114,6 +136,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
             "members": members,
             "roles": roles,
             "errors": errors,
+            "error_fields": error_fields,
             "form": request.POST if errors else {},
             "now": timezone.now(),
             "today": local_date(timezone.now()),
@@ -220,22 +243,31 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     can_create = member_is_lead_or_above(member)
     templates = CampaignTemplate.objects.filter(team_id=member.team_id, is_active=True)
     errors: list[str] = []
+    error_fields: list[str] = []
     if request.method == "POST":
         if not can_create:
             raise PermissionDenied(_("Only a lead or the director can create a campaign."))
-        template = templates.filter(pk=request.POST.get("template") or 0).first() or templates.order_by("pk").first()
         try:
+            # Empty: the playbook's T-CAMPAIGN (the first template); an id that is not one of the team's is refused.
+            template = (
+                _chosen(
+                    list(templates), request.POST.get("template"), field="template", message=_("No such campaign template in your team.")
+                )
+                or templates.order_by("pk").first()
+            )
             if template is None:
                 raise ValidationError(_("No campaign template: run load_playbook."))
             try:
-                day = datetime.strptime(request.POST.get("date", "").strip(), "%Y-%m-%d").date()  # noqa: DTZ007
-            except ValueError:
-                raise ValidationError({"date": _("Enter the campaign date as YYYY-MM-DD.")}) from None
+                day = date_parse(request.POST.get("date"), field="date")
+            except ValidationError:
+                day = None
+            if day is None:
+                raise ValidationError({"date": _("Enter the campaign date as YYYY-MM-DD.") + " " + date_range_message()})
             campaign = campaign_create(
                 member=member, template=template, name=request.POST.get("name", ""), day=day, now=timezone.now(), ip=client_ip(request)
             )
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors, error_fields = _errors(exc), _error_fields(exc)
         else:
             messages.success(request, _("Campaign %(name)s created with its duties.") % {"name": campaign.name})
             return redirect("campaign-detail", campaign_id=campaign.pk)
@@ -247,6 +279,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
             "templates": templates,
             "can_create": can_create,
             "errors": errors,
+            "error_fields": error_fields,
             "form": request.POST if errors else {},
         },
         status=400 if errors else 200,
@@ -275,7 +308,7 @@ def plans(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied(_("Only the director starts a plan."))
         try:
             plan = plan_create(member=member, title=request.POST.get("title", ""), proposal=request.POST.get("proposal", ""),
-                               now=timezone.now())  # fmt: skip
+                               now=timezone.now(), idempotency_key=idempotency_key_clean(request.POST.get(FORM_FIELD)))  # fmt: skip
         except ValidationError as exc:
             errors = _errors(exc)
         else:

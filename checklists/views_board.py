@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from checklists.selectors.board import BOARD_LIMIT, TREND_DAYS, Board, board_get, board_items, board_roles, board_scope, board_trends
 from checklists.selectors.board_export import board_workbook
 from opsteam.lib.clock import local_date
+from opsteam.lib.params import date_parse, date_query
 from roles.access import member_required
 from roles.models import Member, MetricEntry, MetricKind, MetricScope, Role, SplitKind, Target
 from roles.selectors.kpi import (
@@ -37,13 +38,10 @@ from roles.services.kpi import day_figures_save, entries_import, target_set
 ITEMS_SHOWN = 500  # a whole team's day can be thousands of items: pick a role, a member or a status to see the rest
 
 
-def _date_param(request: HttpRequest, name: str = "date", default: date | None = None) -> date:
-    """A YYYY-MM-DD query parameter; a malformed one falls back to the default (today) rather than failing."""
-    fallback = default or local_date(timezone.now())
-    try:
-        return date.fromisoformat(request.GET.get(name, "")) if request.GET.get(name) else fallback
-    except ValueError:
-        return fallback
+def _date_param(request: HttpRequest, name: str = "date", default: date | None = None, *, notify: bool = True) -> date:
+    """A YYYY-MM-DD query parameter (opsteam.lib.params.date_query): malformed or outside 2001-2100, the default
+    (today), with a message on the page that says so (notify: off for the chart data and the export)."""
+    return date_query(request, name, default=default or local_date(timezone.now()), notify=notify)
 
 
 @require_GET
@@ -127,7 +125,7 @@ def trends(request: HttpRequest) -> JsonResponse:
     except ValueError:
         days = 30
     days = days if days in TREND_DAYS else 30
-    return JsonResponse(board_trends(scope=scope, end=_date_param(request), days=days, now=timezone.now()))
+    return JsonResponse(board_trends(scope=scope, end=_date_param(request, notify=False), days=days, now=timezone.now()))
 
 
 @require_GET
@@ -195,7 +193,7 @@ def week(request: HttpRequest) -> HttpResponse:
 @member_required
 def export(request: HttpRequest) -> HttpResponse:
     scope = board_scope(viewer=request.member, role_id=request.GET.get("role"))
-    day = _date_param(request)
+    day = _date_param(request, notify=False)
     data = board_get(scope=scope, day=day, now=timezone.now())
     response = HttpResponse(board_workbook(board=data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="board-{day.isoformat()}.xlsx"'
@@ -220,8 +218,10 @@ def figures(request: HttpRequest) -> HttpResponse:
     day = _date_param(request)
     if request.method == "POST":
         try:
-            day = date.fromisoformat(request.POST.get("date", ""))
-        except ValueError:
+            day = date_parse(request.POST.get("date"))
+        except ValidationError:
+            day = None
+        if day is None:
             messages.error(request, _("Choose the day the figures are for."))
             return redirect("board-figures")
         shop = {key[4:]: value for key, value in request.POST.items() if key.startswith("fig-")}
@@ -304,16 +304,27 @@ def targets(request: HttpRequest) -> HttpResponse:
     roles = list(Role.objects.filter(team=team).order_by("order"))
     members = list(Member.objects.filter(team=team).active().order_by("display_name"))
     errors = []
+    error_fields = []
     if request.method == "POST":
         try:
-            month = date.fromisoformat(request.POST.get("month", "") + "-01")
-        except ValueError:
+            month = date_parse(request.POST.get("month", "") + "-01")
+        except ValidationError:
             errors.append(_("Choose the month (YYYY-MM)."))
+            error_fields.append("month")
         metric = next((m for m in metrics if m.code == request.POST.get("metric")), None)
         role = next((r for r in roles if str(r.pk) == request.POST.get("role")), None)
         member = next((m for m in members if str(m.pk) == request.POST.get("member")), None)
         if metric is None:
             errors.append(_("Choose the KPI the target is for."))
+            error_fields.append("metric")
+        # An id that is not one of this team's roles or members is refused: read as "the whole team" it overwrote
+        # the team's target (issue 15).
+        if request.POST.get("role") and role is None:
+            errors.append(_("Choose a role of your team."))
+            error_fields.append("role")
+        if request.POST.get("member") and member is None:
+            errors.append(_("Choose an active member of your team."))
+            error_fields.append("member")
         if not errors:
             weights = [request.POST.get(f"w{n}", "") for n in range(7)]
             try:
@@ -323,15 +334,16 @@ def targets(request: HttpRequest) -> HttpResponse:
                     month=month,
                     value=request.POST.get("value"),
                     split=request.POST.get("split", SplitKind.NONE),
-                    weekday_weights=[_float(w) for w in weights] if request.POST.get("split") == SplitKind.WEEKDAY else None,
+                    weekday_weights=weights if request.POST.get("split") == SplitKind.WEEKDAY else None,
                     role=role,
                     member=member,
                     actor=request.member,
                     now=timezone.now(),
                     in_percent=True,  # the page asks for a share in percent: 5 is 5%
                 )
-            except (ValidationError, ValueError) as exc:
-                errors.extend(exc.messages if isinstance(exc, ValidationError) else [_("Weights must be numbers.")])
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+                error_fields.extend(sorted(exc.message_dict) if hasattr(exc, "error_dict") else [])
             else:
                 messages.success(request, _("Target saved."))
                 return redirect(f"{request.path}?month={month:%Y-%m-%d}")
@@ -353,7 +365,9 @@ def targets(request: HttpRequest) -> HttpResponse:
             "weekday_weights": list(zip(weekdays, form["weights"], strict=True)),
             "form": form,
             "editing": editing,
+            "error_fields": error_fields,
         },
+        status=400 if errors else 200,
     )
 
 
@@ -380,10 +394,6 @@ def _target_form(*, posted, target: Target | None) -> dict:
             "member": str(target.member_id or ""),
         }
     return {"metric": "sales", "value": "", "split": SplitKind.EVEN, "weights": ["1"] * 7, "role": "", "member": ""}
-
-
-def _float(text: str) -> float:
-    return float(text.strip() or 0)
 
 
 @dataclass

@@ -1,6 +1,19 @@
 from django.contrib import admin
 
-from roles.models import CalendarGap, CalendarOverride, Cover, Kpi, Member, MemberRole, Metric, MetricEntry, Role, Target, Team
+from roles.models import (
+    CalendarGap,
+    CalendarOverride,
+    Cover,
+    Kpi,
+    Member,
+    MemberRole,
+    Metric,
+    MetricEntry,
+    Responsibility,
+    Role,
+    Target,
+    Team,
+)
 
 
 class MemberRoleInline(admin.TabularInline):
@@ -20,6 +33,13 @@ class RoleAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "team", "playbook_id", "order"]
     list_filter = ["team", "code"]
     search_fields = ["name", "playbook_id"]
+
+
+@admin.register(Responsibility)
+class ResponsibilityAdmin(admin.ModelAdmin):
+    list_display = ["playbook_id", "text", "role", "heading", "schedule", "team", "is_active"]
+    list_filter = ["team", "role__code", "is_active"]
+    search_fields = ["playbook_id", "text"]
 
 
 @admin.register(Member)

@@ -119,7 +119,8 @@ def test_a_lead_sees_their_role_and_the_director_the_team(warehouse_member, ware
     lead_view = client_for(warehouse_lead).get("/api/v1/checklists/").json()
     assert {c["member"] for c in lead_view} == {warehouse_member.pk, warehouse_lead.pk}
     director_view = client_for(director).get("/api/v1/checklists/").json()
-    assert {c["member"] for c in director_view} == {warehouse_member.pk, warehouse_lead.pk, service_member.pk}
+    # The director's own list (SC-DIR, PLAYBOOK v2 §7.2) is theirs too.
+    assert {c["member"] for c in director_view} == {warehouse_member.pk, warehouse_lead.pk, service_member.pk, director.pk}
     only = client_for(director).get(f"/api/v1/checklists/?member={service_member.pk}").json()
     assert {c["member"] for c in only} == {service_member.pk}
 

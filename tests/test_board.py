@@ -350,7 +350,7 @@ def test_a_percentage_target_over_100_percent_is_refused_with_a_clear_message(cl
     response = client.post(
         "/board/targets/", {"month": "2026-11", "metric": "conversion", "value": "500", "split": "none"}, HTTP_ACCEPT_LANGUAGE="en"
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form drawn again with the message (issue 15)
     assert "全店成交转化率 is a percentage: a target cannot be over 100% (type 5 for 5%)." in response.content.decode()
     assert 'name="value" value="500"' in response.content.decode()
     assert not Target.objects.exists()

@@ -548,7 +548,7 @@ def test_a_bad_webhook_address_is_refused_with_a_clear_message(client, director,
         response = client.post(
             "/robots/", {"kind": "wecom", "name": "x", "webhook_url": "ftp://nope", "rate_per_minute": 20}, HTTP_ACCEPT_LANGUAGE="en"
         )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form drawn again with its errors (issue 15)
     assert not Robot.objects.exists()
 
 

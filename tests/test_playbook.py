@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from checklists.models import ChecklistTemplate, TemplateItem
 from checklists.services.playbook import playbook_load
-from roles.models import Member, Role, Team
+from roles.models import Member, Responsibility, Role, Team
 
 PLAYBOOK_MD = Path(__file__).resolve().parent.parent.parent / "shared" / "PLAYBOOK.md"
 
@@ -28,9 +28,13 @@ def test_load_playbook_twice_leaves_identical_row_counts(team, capsys):
 def test_every_role_and_self_check_id_of_the_playbook_is_loaded(team):
     ids = set(Role.objects.filter(team=team).values_list("playbook_id", flat=True))
     ids |= set(TemplateItem.objects.filter(template__team=team).values_list("playbook_id", flat=True))
-    expected = {"R-DIR", "R-OPS", "R-PRO", "R-ART", "R-CS", "R-WH"} | {f"SC-PRO-{i}" for i in range(1, 8)}
-    expected |= {f"SC-CS-{i}" for i in range(1, 7)} | {f"SC-WH-{i}" for i in range(1, 5)}
-    expected |= {f"SC-ART-{i}" for i in range(1, 5)} | {f"SC-OPS-{i}" for i in range(1, 13)}
+    # PLAYBOOK v2 §7.1: what each role is for (R-DIR-1, R-TEAM-1, R-LEVEL, ...).
+    ids |= set(Responsibility.objects.filter(team=team).values_list("playbook_id", flat=True))
+    expected = {"R-DIR", "R-OPS", "R-PRO", "R-ART", "R-CS", "R-WH"} | {f"SC-PRO-{i}" for i in range(1, 9)}
+    expected |= {f"SC-CS-{i}" for i in range(1, 8)} | {f"SC-WH-{i}" for i in range(1, 5)}
+    expected |= {f"SC-ART-{i}" for i in range(1, 5)} | {f"SC-OPS-{i}" for i in range(1, 14)} | {"SC-DIR-1", "SC-DIR-2"}
+    expected |= {f"R-DIR-{i}" for i in range(1, 10)} | {"R-LEVEL", "R-CS-CARE", "R-CS-BDAY", "R-WH-1", "R-WH-2"}
+    expected |= {f"R-OPS-{i}" for i in range(1, 13)} | {f"R-PRO-{i}" for i in range(1, 10)} | {f"R-CS-POST-{i}" for i in range(1, 5)}
     assert expected <= ids
     if PLAYBOOK_MD.exists():  # the source document, beside the repository in the development checkout
         documented = set(re.findall(r"\b((?:R|SC)-[A-Z]+(?:-\d+)?)\b", PLAYBOOK_MD.read_text()))
@@ -40,12 +44,16 @@ def test_every_role_and_self_check_id_of_the_playbook_is_loaded(team):
 def test_item_texts_are_whole_as_the_playbook_writes_them(team):
     texts = dict(TemplateItem.objects.filter(template__team=team).values_list("playbook_id", "text"))
     assert texts["SC-WH-2"] == "早上检查今天的下单情况并分析,安排最有效率的完成方式;包完货检查有没有遗漏"
-    assert texts["SC-CS-5"] == "抽查客服聊天记录 10 条,检查服务质量"
+    assert texts["SC-CS-5"] == "客服聊天记录 10 条检查,服务质量检查"
+    assert texts["SC-OPS-13"] == "关注店铺每天的订单额、付款额、付款率、每日店铺流量、独立IP、每独立IP贡献值、广告消费"
     if PLAYBOOK_MD.exists():
-        rows = dict(re.findall(r"^\| (SC-[A-Z]+-\d+) \| (.*?) \|$", PLAYBOOK_MD.read_text(), re.MULTILINE))
+        # The item column (§2 has two columns, §7.2 five); a note in parentheses after a space is not the item's text,
+        # parentheses inside the text are (表格(退换货、需要拍照、问题件)).
+        rows = dict(re.findall(r"^\| (SC-[A-Z]+-\d+) \| ([^|]*?) \|", PLAYBOOK_MD.read_text(), re.MULTILINE))
+        assert len(rows) == 38
         for pid, source in rows.items():
             if pid != "SC-WH-1":  # written as a group with one sub-item per supply
-                assert texts[pid] == re.sub(r"\s*\((?:\d{3}|every)[^)]*\)\s*$", "", source).strip(), pid
+                assert texts[pid] == re.sub(r"\s+\([^()]*\)$", "", source.strip()), pid
 
 
 def test_a_row_with_an_unknown_key_is_refused_not_half_loaded(team):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -23,7 +24,7 @@ from checklists.services.meetings import (
     meeting_publish,
     meeting_update,
 )
-from opsteam.api import IdField
+from opsteam.api import IDEMPOTENCY_KEY_PARAMETER, DateField, IdField, created_response, idempotency_key_from
 from opsteam.lib.text import NOTES_MAX, markdown_render
 from roles.models import Member
 
@@ -108,7 +109,7 @@ class MeetingQuerySerializer(serializers.Serializer):
 
 class MeetingCreateSerializer(serializers.Serializer):
     series = IdField(help_text="The meeting series (GET /meetings/ shows their ids)")
-    date = serializers.DateField()
+    date = DateField()
     title = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     starts_at = serializers.TimeField(required=False, allow_null=True, default=None, help_text="HH:MM; default: the series' time")
 
@@ -136,7 +137,7 @@ class MeetingPatchSerializer(serializers.Serializer):
 class ActionItemInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     owner = IdField()
-    due_date = serializers.DateField()
+    due_date = DateField()
     agenda_item = IdField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=300, default="", help_text="Required for published minutes: the amendment's reason"
@@ -151,6 +152,14 @@ def _member(request, pk: int, *, field: str) -> Member:
     if member is None:
         raise exceptions.ValidationError({field: [_("Choose a member of your team.")]})
     return member
+
+
+def _agenda_item(request, meeting: Meeting, pk: int, *, field: str) -> AgendaItem:
+    """An agenda item named in a body: one of this meeting's, else a 400 on `field` (not the URL's 404)."""
+    try:
+        return agenda_item_get(viewer=request.member, meeting=meeting, item_id=pk)
+    except Http404:
+        raise exceptions.ValidationError({field: [_("Choose an agenda item of this meeting.")]}) from None
 
 
 class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -193,8 +202,9 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def retrieve(self, request, *args, **kwargs):
         return self._detail(self._meeting())
 
-    @extend_schema(request=MeetingCreateSerializer, responses={201: MeetingDetailSerializer})
+    @extend_schema(request=MeetingCreateSerializer, responses={201: MeetingDetailSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER])
     def create(self, request):
+        key = idempotency_key_from(request)
         data = MeetingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         series = meeting_series_list(viewer=request.member).filter(pk=data.validated_data["series"]).first()
@@ -203,11 +213,12 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         try:
             meeting = meeting_call(
                 series=series, member=request.member, day=data.validated_data["date"], now=timezone.now(),
-                title=data.validated_data["title"], starts_at=data.validated_data["starts_at"],
+                title=data.validated_data["title"], starts_at=data.validated_data["starts_at"], idempotency_key=key,
             )  # fmt: skip
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
-        return self._detail(meeting, code=status.HTTP_201_CREATED)
+        response = self._detail(meeting, code=status.HTTP_201_CREATED)
+        return created_response(response.data, obj=meeting)
 
     @extend_schema(request=MeetingPatchSerializer, responses={200: MeetingDetailSerializer})
     def partial_update(self, request, *args, **kwargs):
@@ -224,7 +235,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                     attendee = _member(request, row["member"], field="attendance")
                     attendance_mark(meeting=meeting, member=member, attendee=attendee, status=row["status"], now=now)
                 for row in values.get("agenda_items", []):
-                    item = agenda_item_get(viewer=member, meeting=meeting, item_id=row["id"])
+                    item = _agenda_item(request, meeting, row["id"], field="agenda_items")
                     if meeting.is_published:
                         agenda_notes_amend(item=item, member=member, notes=row["notes"], reason=values["reason"], now=now)
                     else:
@@ -245,25 +256,27 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._detail(meeting)
 
     @extend_schema(methods=["GET"], request=None, responses={200: ActionItemSerializer(many=True)})
-    @extend_schema(methods=["POST"], request=ActionItemInputSerializer, responses={201: ActionItemSerializer})
+    @extend_schema(
+        methods=["POST"], request=ActionItemInputSerializer, responses={201: ActionItemSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER]
+    )
     @action(detail=True, methods=["get", "post"], url_path="action-items", serializer_class=ActionItemSerializer)
     def action_items(self, request, pk=None):
         """The meeting's action items; POST adds one, which becomes the owner's duty at once."""
         meeting = self._meeting()
         if request.method == "GET":
-            rows = meeting.action_items.select_related("owner", "task").order_by("due_date", "id")
-            return Response(ActionItemSerializer(rows, many=True).data)
+            # Paginated like every other list (limit/offset), as the schema says (issue 15: it was a bare array).
+            rows = self.paginate_queryset(meeting.action_items.select_related("owner", "task").order_by("due_date", "id"))
+            return self.get_paginated_response(ActionItemSerializer(rows, many=True).data)
+        key = idempotency_key_from(request)
         data = ActionItemInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        agenda_item = (
-            agenda_item_get(viewer=request.member, meeting=meeting, item_id=values["agenda_item"]) if values["agenda_item"] else None
-        )
+        agenda_item = _agenda_item(request, meeting, values["agenda_item"], field="agenda_item") if values["agenda_item"] else None
         try:
             row = action_item_create(
                 meeting=meeting, member=request.member, title=values["title"], owner=_member(request, values["owner"], field="owner"),
-                due_date=values["due_date"], agenda_item=agenda_item, reason=values["reason"], now=timezone.now(),
+                due_date=values["due_date"], agenda_item=agenda_item, reason=values["reason"], now=timezone.now(), idempotency_key=key,
             )  # fmt: skip
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
-        return Response(ActionItemSerializer(row).data, status=status.HTTP_201_CREATED)
+        return created_response(ActionItemSerializer(row).data, obj=row)

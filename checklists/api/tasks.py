@@ -29,6 +29,7 @@ from checklists.selectors.tasks import (
 )
 from checklists.services.escalation import escalation_acknowledge
 from checklists.services.tasks import campaign_create, plan_create, problem_order_close, problem_order_log, task_assign, task_complete
+from opsteam.api import IDEMPOTENCY_KEY_PARAMETER, created_response, idempotency_key_from
 from opsteam.lib.net import client_ip
 from roles.models import Member, Role
 
@@ -58,8 +59,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def retrieve(self, request, pk=None):
         return Response(s.TaskSerializer(task_access_by_id(viewer=request.member, task_id=pk)).data)
 
-    @extend_schema(request=s.TaskCreateSerializer, responses={201: s.TaskSerializer})
+    @extend_schema(request=s.TaskCreateSerializer, responses={201: s.TaskSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER])
     def create(self, request):
+        key = idempotency_key_from(request)
         data = s.TaskCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         member = request.member
@@ -76,8 +78,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         task = task_assign(
             member=member, title=data.validated_data["title"], detail=data.validated_data["detail"],
             due_at=data.validated_data["due_at"], owner=owner, role=role, now=timezone.now(), ip=client_ip(request),
+            idempotency_key=key,
         )  # fmt: skip
-        return Response(s.TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+        return created_response(s.TaskSerializer(task).data, obj=task)
 
     @extend_schema(request=s.TaskCompleteSerializer, responses={200: s.TaskSerializer})
     @action(detail=True, methods=["post"])
@@ -190,9 +193,10 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def retrieve(self, request, pk=None):
         return Response(s.PlanSerializer(plan_access_by_id(viewer=request.member, plan_id=pk)).data)
 
-    @extend_schema(request=s.PlanCreateSerializer, responses={201: s.PlanSerializer})
+    @extend_schema(request=s.PlanCreateSerializer, responses={201: s.PlanSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER])
     def create(self, request):
+        key = idempotency_key_from(request)
         data = s.PlanCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = plan_create(member=request.member, now=timezone.now(), **data.validated_data)
-        return Response(s.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+        plan = plan_create(member=request.member, now=timezone.now(), idempotency_key=key, **data.validated_data)
+        return created_response(s.PlanSerializer(plan).data, obj=plan)

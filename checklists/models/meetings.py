@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from opsteam.lib.idempotency import idempotency_key_constraint, idempotency_key_field
 from roles.models import Member, PlaybookRow, Role, Team
 
 
@@ -101,6 +102,8 @@ class Meeting(models.Model):
     )
     # Every note, decision and action as plain text, rebuilt on each change: the list page searches it.
     search_text = models.TextField(blank=True, editable=False)
+    # The caller's Idempotency-Key (opsteam.lib.idempotency): a problem meeting called twice at once is one meeting.
+    idempotency_key = idempotency_key_field()
 
     objects = MeetingQuerySet.as_manager()
 
@@ -113,6 +116,7 @@ class Meeting(models.Model):
             models.UniqueConstraint(
                 fields=["series", "date"], condition=Q(on_demand=False), name="checklists_meeting_one_per_series_per_date"
             ),
+            idempotency_key_constraint(app_model="checklists_meeting"),
             models.CheckConstraint(
                 condition=(Q(status="published") & Q(published_at__isnull=False)) | (~Q(status="published") & Q(published_at__isnull=True)),
                 name="checklists_meeting_published_has_time",
@@ -150,6 +154,8 @@ class AgendaItem(models.Model):
         "ActionItem", on_delete=models.CASCADE, null=True, blank=True, related_name="carried_to", verbose_name=_("action item")
     )
     carry_count = models.PositiveSmallIntegerField(_("times carried over"), default=0)
+    # An item added by hand keeps its form's key, per meeting (the item has no author column).
+    idempotency_key = idempotency_key_field()
 
     class Meta:
         verbose_name = _("agenda item")
@@ -161,6 +167,7 @@ class AgendaItem(models.Model):
                 condition=Q(action_item__isnull=False),
                 name="checklists_agendaitem_action_once_per_meeting",
             ),
+            idempotency_key_constraint(app_model="checklists_agendaitem", scope="meeting"),
             models.CheckConstraint(
                 condition=Q(kind="carried", action_item__isnull=False, carry_count__gte=1) | (~Q(kind="carried") & Q(carry_count=0)),
                 name="checklists_agendaitem_carried_has_action",
@@ -207,11 +214,13 @@ class Decision(models.Model):
     text = models.TextField(_("decision"))
     created_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by"))
     created_at = models.DateTimeField(_("recorded at"))
+    idempotency_key = idempotency_key_field()
 
     class Meta:
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         ordering = ["meeting", "created_at", "id"]
+        constraints = [idempotency_key_constraint(app_model="checklists_decision")]
 
     def __str__(self) -> str:
         return self.text[:80]
@@ -243,6 +252,7 @@ class ActionItem(models.Model):
     )
     created_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by"))
     created_at = models.DateTimeField(_("recorded at"))
+    idempotency_key = idempotency_key_field()
 
     objects = ActionItemQuerySet.as_manager()
 
@@ -250,6 +260,7 @@ class ActionItem(models.Model):
         verbose_name = _("action item")
         verbose_name_plural = _("action items")
         ordering = ["meeting", "due_date", "id"]
+        constraints = [idempotency_key_constraint(app_model="checklists_actionitem")]
 
     def __str__(self) -> str:
         return self.title

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from checklists.models.escalation import EscalationPolicy, TaskSource
 from checklists.models.runs import covering
 from checklists.models.templates import Scheduled
+from opsteam.lib.idempotency import idempotency_key_constraint, idempotency_key_field
 from roles.models import Member, PlaybookRow, Role, Team
 
 
@@ -115,6 +116,8 @@ class Task(models.Model):
     plan = models.ForeignKey("Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
     plan_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     batch = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+    # The assigner's Idempotency-Key (opsteam.lib.idempotency): a double tap or a retry assigns the duty once.
+    idempotency_key = idempotency_key_field()
 
     objects = TaskQuerySet.as_manager()
 
@@ -124,6 +127,7 @@ class Task(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["team", "source_key"], condition=~Q(source_key=""), name="checklists_task_once_per_source_key"),
+            idempotency_key_constraint(app_model="checklists_task"),
             models.CheckConstraint(condition=Q(role__isnull=False) | Q(owner__isnull=False), name="checklists_task_has_owner_or_role"),
             models.CheckConstraint(
                 condition=Q(status="open", done_at__isnull=True) | (~Q(status="open") & Q(done_at__isnull=False)),
@@ -317,6 +321,7 @@ class Plan(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.OPEN)
     created_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created at"))
+    idempotency_key = idempotency_key_field()
 
     objects = PlanQuerySet.as_manager()
 
@@ -324,7 +329,10 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(stage__gte=1), name="checklists_plan_stage_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(stage__gte=1), name="checklists_plan_stage_positive"),
+            idempotency_key_constraint(app_model="checklists_plan"),
+        ]
 
     def __str__(self) -> str:
         return self.title

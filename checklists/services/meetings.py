@@ -35,10 +35,11 @@ from checklists.models import (
 )
 from checklists.selectors.meetings import generated_agenda
 from checklists.services.notifications import notification_create
-from checklists.services.tasks import task_create
+from checklists.services.tasks import task_can_assign, task_create
 from opsteam.lib.clock import local_date, local_datetime
+from opsteam.lib.idempotency import create_once
 from opsteam.lib.playbook import SyncReport, playbook_row_sync
-from opsteam.lib.text import NOTES_MAX, markdown_plain
+from opsteam.lib.text import NOTES_MAX, markdown_escape, markdown_plain, text_clean, text_line
 from roles.models import Member, Role, RoleCode, Team
 from roles.selectors import Level, member_level, role_lead_get, workday_is
 
@@ -144,7 +145,7 @@ def _draft_check(*, meeting: Meeting, member: Member) -> None:
 def _amend_check(*, meeting: Meeting, member: Member, reason: str) -> str:
     if not meeting_can_publish(meeting=meeting, member=member):
         raise PermissionDenied(_("Only the chair, the leads and the director can amend published minutes."))
-    reason = (reason or "").strip()
+    reason = text_line(reason, field="reason")
     if not reason:
         raise ValidationError({"reason": _("Say why the published minutes change, e.g. 补充遗漏的决定.")})
     if len(reason) > REASON_MAX:
@@ -238,13 +239,14 @@ def meeting_create(
     created_by: Member | None = None,
     title: str = "",
     starts_at: time | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[Meeting, bool]:
     """A meeting of the series on `day` with its agenda prefilled and its attendees listed. Returns (meeting, created).
 
     For a scheduled series a second call for the same date returns the first meeting: the INSERT is guarded by
     the constraint one-per-series-per-date, so two workers cannot both create it.
     """
-    title = (title or "").strip() or f"{series.name} {day:%m-%d}"
+    title = text_line(title, field="title") or f"{series.name} {day:%m-%d}"
     if len(title) > TITLE_MAX:
         raise ValidationError({"title": _("The title is too long: at most %(max)d characters.") % {"max": TITLE_MAX}})
     # Called on demand: waits for a lead's approval unless the caller is a lead or the director.
@@ -260,6 +262,7 @@ def meeting_create(
         status=MeetingStatus.REQUESTED if needs_ok else MeetingStatus.DRAFT,
         created_at=now,
         created_by=created_by,
+        idempotency_key=idempotency_key,
     )
     if not meeting.on_demand:
         existing = Meeting.objects.filter(series=series, date=day).first()
@@ -272,6 +275,8 @@ def meeting_create(
             Attendance.objects.bulk_create(Attendance(meeting=meeting, member=m) for m in _attendees_for(series=series))
             _search_refresh(meeting)
     except IntegrityError:
+        if meeting.on_demand:
+            raise  # not the one-per-date constraint: the caller's idempotency key (create_once decides)
         # Another worker inserted the same series and date first: theirs is the meeting.
         existing = Meeting.objects.filter(series=series, date=day).first()
         if existing is None:
@@ -343,7 +348,7 @@ def _monthly_remind(*, series: MeetingSeries, today: date, now: datetime) -> int
                         kind="meeting_reminder",
                         title=_("No %(name)s booked this month") % {"name": series.name},
                         body=_("The playbook asks for at least one %(name)s a month. Book one on the meetings page.")
-                        % {"name": series.name},
+                        % {"name": markdown_escape(series.name)},
                         url="/meetings/",
                         now=now,
                     )
@@ -353,9 +358,32 @@ def _monthly_remind(*, series: MeetingSeries, today: date, now: datetime) -> int
 
 
 def meeting_call(
-    *, series: MeetingSeries, member: Member, day: date, now: datetime, title: str = "", starts_at: time | None = None
+    *,
+    series: MeetingSeries,
+    member: Member,
+    day: date,
+    now: datetime,
+    title: str = "",
+    starts_at: time | None = None,
+    idempotency_key: str | None = None,
 ) -> Meeting:
-    """A member books or calls a meeting: M-ISSUE by anyone (a lead approves), M-MONTHLY and others by a lead or the director."""
+    """A member books or calls a meeting: M-ISSUE by anyone (a lead approves), M-MONTHLY and others by a lead or the director.
+
+    A repeat with the same idempotency key returns the first meeting (a problem meeting may otherwise be called twice).
+    """
+    return create_once(
+        model=Meeting,
+        key=idempotency_key,
+        scope={"created_by": member},
+        create=lambda: _meeting_call(
+            series=series, member=member, day=day, now=now, title=title, starts_at=starts_at, idempotency_key=idempotency_key
+        ),
+    )
+
+
+def _meeting_call(
+    *, series: MeetingSeries, member: Member, day: date, now: datetime, title: str, starts_at: time | None, idempotency_key: str | None
+) -> Meeting:
     if series.team_id != member.team_id:
         raise ValidationError({"series": _("This meeting series is not in your team.")})
     if not series.is_active:
@@ -364,7 +392,9 @@ def meeting_call(
         raise PermissionDenied(_("Only a lead or the director can book this meeting; anyone can call a problem meeting."))
     if day < local_date(now) - timedelta(days=30) or day > local_date(now) + timedelta(days=366):
         raise ValidationError({"date": _("Choose a date within the next year.")})
-    meeting, created = meeting_create(series=series, day=day, now=now, created_by=member, title=title, starts_at=starts_at)
+    meeting, created = meeting_create(
+        series=series, day=day, now=now, created_by=member, title=title, starts_at=starts_at, idempotency_key=idempotency_key
+    )
     if not created:
         raise ValidationError({"date": _("There is already a %(name)s on %(date)s.") % {"name": series.name, "date": day}})
     return meeting
@@ -397,7 +427,7 @@ def _search_refresh(meeting: Meeting) -> None:
 
 
 def _notes_clean(notes: str) -> str:
-    notes = (notes or "").replace("\r\n", "\n")
+    notes = text_clean(notes, strip=False).replace("\r\n", "\n")
     if len(notes) > NOTES_MAX:
         raise ValidationError({"notes": _("The notes are too long: at most %(max)d characters.") % {"max": NOTES_MAX}})
     return notes
@@ -415,7 +445,7 @@ def meeting_update(
     """Change a draft meeting's title, start or chair."""
     _draft_check(meeting=meeting, member=member)
     if title is not None:
-        title = title.strip()
+        title = text_line(title, field="title")
         if not title or len(title) > TITLE_MAX:
             raise ValidationError({"title": _("Give the meeting a title of at most %(max)d characters.") % {"max": TITLE_MAX}})
         meeting.title = title
@@ -446,13 +476,23 @@ def attendance_mark(*, meeting: Meeting, member: Member, attendee: Member, statu
     return row
 
 
-def agenda_item_add(*, meeting: Meeting, member: Member, title: str, now: datetime) -> AgendaItem:
+def agenda_item_add(*, meeting: Meeting, member: Member, title: str, now: datetime, idempotency_key: str | None = None) -> AgendaItem:
+    """An agenda item added by hand; a repeat with the same idempotency key returns the first."""
+    return create_once(
+        model=AgendaItem,
+        key=idempotency_key,
+        scope={"meeting": meeting},
+        create=lambda: _agenda_item_add(meeting=meeting, member=member, title=title, idempotency_key=idempotency_key),
+    )
+
+
+def _agenda_item_add(*, meeting: Meeting, member: Member, title: str, idempotency_key: str | None) -> AgendaItem:
     _draft_check(meeting=meeting, member=member)
-    title = (title or "").strip()
+    title = text_line(title, field="title")
     if not title or len(title) > 300:
         raise ValidationError({"title": _("Give the agenda item a title of at most 300 characters.")})
     last = meeting.agenda_items.order_by("-order").values_list("order", flat=True).first() or 0
-    item = AgendaItem.objects.create(meeting=meeting, kind=AgendaKind.ADDED, title=title, order=last + 10)
+    item = AgendaItem.objects.create(meeting=meeting, kind=AgendaKind.ADDED, title=title, order=last + 10, idempotency_key=idempotency_key)
     _search_refresh(meeting)
     return item
 
@@ -486,10 +526,30 @@ def agenda_notes_amend(*, item: AgendaItem, member: Member, notes: str, reason: 
 
 
 def decision_record(
-    *, meeting: Meeting, member: Member, text: str, now: datetime, agenda_item: AgendaItem | None = None, reason: str = ""
+    *,
+    meeting: Meeting,
+    member: Member,
+    text: str,
+    now: datetime,
+    agenda_item: AgendaItem | None = None,
+    reason: str = "",
+    idempotency_key: str | None = None,
 ) -> Decision:
-    """A decision; on published minutes only as an amendment (with a reason)."""
-    text = (text or "").strip()
+    """A decision; on published minutes only as an amendment (with a reason). A repeated idempotency key returns the first."""
+    return create_once(
+        model=Decision,
+        key=idempotency_key,
+        scope={"created_by": member},
+        create=lambda: _decision_record(
+            meeting=meeting, member=member, text=text, now=now, agenda_item=agenda_item, reason=reason, idempotency_key=idempotency_key
+        ),
+    )
+
+
+def _decision_record(
+    *, meeting: Meeting, member: Member, text: str, now: datetime, agenda_item: AgendaItem | None, reason: str, idempotency_key: str | None
+) -> Decision:
+    text = text_clean(text)
     if not text:
         raise ValidationError({"text": _("Write the decision.")})
     if len(text) > DECISION_MAX:
@@ -502,7 +562,9 @@ def decision_record(
             Amendment.objects.create(meeting=meeting, member=member, at=now, field="decision", after=text, reason=reason)
         else:
             _draft_check(meeting=meeting, member=member)
-        decision = Decision.objects.create(meeting=meeting, agenda_item=agenda_item, text=text, created_by=member, created_at=now)
+        decision = Decision.objects.create(
+            meeting=meeting, agenda_item=agenda_item, text=text, created_by=member, created_at=now, idempotency_key=idempotency_key
+        )
     _search_refresh(meeting)
     return decision
 
@@ -517,19 +579,46 @@ def action_item_create(
     now: datetime,
     agenda_item: AgendaItem | None = None,
     reason: str = "",
+    idempotency_key: str | None = None,
 ) -> ActionItem:
     """An action item, and at once the owner's duty (source MEETING) under the escalation chain.
 
-    The duty is created with source_key "action:<id>", so a retry cannot give the owner the same duty twice.
-    On published minutes only as an amendment (with a reason).
+    The duty is created with source_key "action:<id>", so a retry cannot give the owner the same duty twice; a repeat
+    with the same idempotency key returns the first action item. On published minutes only as an amendment (with a reason).
     """
-    title = (title or "").strip()
+    return create_once(
+        model=ActionItem,
+        key=idempotency_key,
+        scope={"created_by": member},
+        create=lambda: _action_item_create(
+            meeting=meeting,
+            member=member,
+            title=title,
+            owner=owner,
+            due_date=due_date,
+            now=now,
+            agenda_item=agenda_item,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        ),
+    )
+
+
+def _action_item_create(
+    *, meeting: Meeting, member: Member, title: str, owner: Member, due_date: date, now: datetime, agenda_item: AgendaItem | None,
+    reason: str, idempotency_key: str | None,
+) -> ActionItem:  # fmt: skip
+    title = text_line(title, field="title")
     if not title:
         raise ValidationError({"title": _("Say what is to be done, e.g. 下周一前提交补货表.")})
     if len(title) > TITLE_MAX:
         raise ValidationError({"title": _("The title is too long: at most %(max)d characters.") % {"max": TITLE_MAX}})
     if owner.team_id != meeting.team_id or not owner.is_active:
         raise ValidationError({"owner": _("Choose an active member of your team.")})
+    # The action item becomes the owner's duty: only who may assign them a duty may give them one (issue 15: any
+    # attendee could hand the director a duty). Anyone may take one on themselves.
+    if owner.pk != member.pk and not task_can_assign(member=member, owner=owner, role=None):
+        raise PermissionDenied(_("You can give an action item only to yourself or to someone you may assign duties to."))
     if due_date < meeting.date:
         raise ValidationError({"due_date": _("The due date is before the meeting.")})
     if agenda_item is not None and agenda_item.meeting_id != meeting.pk:
@@ -540,8 +629,9 @@ def action_item_create(
         else:
             _draft_check(meeting=meeting, member=member)
         action = ActionItem.objects.create(
-            meeting=meeting, agenda_item=agenda_item, title=title, owner=owner, due_date=due_date, created_by=member, created_at=now
-        )
+            meeting=meeting, agenda_item=agenda_item, title=title, owner=owner, due_date=due_date, created_by=member, created_at=now,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
         action.task = task_create(
             team=meeting.team,
             title=title,
@@ -597,13 +687,15 @@ def meeting_publish(*, meeting: Meeting, member: Member, now: datetime) -> Meeti
         with translation.override(settings.LANGUAGE_CODE):
             for attendee in attendees:
                 mine = [a for a in actions if a.owner_id == attendee.pk]
+                # Names and titles are plain text in the Markdown body (issue 15): a link typed into a title stays text.
                 body = _("%(who)s published the minutes of %(meeting)s (%(date)s).") % {
-                    "who": member,
-                    "meeting": meeting.title,
+                    "who": markdown_escape(str(member)),
+                    "meeting": markdown_escape(meeting.title),
                     "date": meeting.date,
                 }
                 if mine:
-                    body += "\n\n" + _("Your action items:") + "\n" + "\n".join(f"- {a.title} ({a.due_date})" for a in mine)
+                    lines = "\n".join(f"- {markdown_escape(a.title)} ({a.due_date})" for a in mine)
+                    body += "\n\n" + _("Your action items:") + "\n" + lines
                 _notify(
                     team=meeting.team,
                     recipient=attendee,
@@ -633,7 +725,7 @@ def reflection_save(*, member: Member, week: date, answers: dict[str, str], now:
     for key, value in answers.items():
         if key not in known:
             raise ValidationError({"answers": _("Unknown question %(key)s.") % {"key": key}})
-        value = (value or "").strip()
+        value = text_clean(value)
         if len(value) > ANSWER_MAX:
             raise ValidationError({key: _("This answer is too long: at most %(max)d characters.") % {"max": ANSWER_MAX}})
         if value:

@@ -20,6 +20,7 @@ from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync
 from roles.models import Role, Team
 from roles.services import role_sync_from_playbook
 from roles.services.kpi import kpi_sync_from_playbook, metric_sync_from_playbook
+from roles.services.responsibilities import responsibility_sync_from_playbook
 
 SCHEDULES = {
     "daily": ScheduleKind.WORKDAYS,
@@ -35,6 +36,8 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
     data = data or playbook_read()
     report = SyncReport()
     roles = role_sync_from_playbook(team=team, rows=data["roles"], report=report)
+    # PLAYBOOK §7.1 (issue 19): what each role is for.
+    responsibility_sync_from_playbook(team=team, roles=roles, rows=data.get("responsibilities", []), report=report)
     for row in data["checklist_templates"]:
         _template_sync(team=team, role=roles[row["role"]], row=row, report=report)
     # PLAYBOOK §3 (issue 4): recurring duties, the campaign template and the plan stages; the default escalation chain.

@@ -31,7 +31,9 @@ from checklists.models import (
     TaskStatus,
 )
 from opsteam.lib.clock import local_date, local_datetime, local_time
+from opsteam.lib.idempotency import create_once
 from opsteam.lib.numbers import decimal_parse
+from opsteam.lib.text import text_clean, text_line
 from roles.models import Cover, Member, MemberRole, Role, RoleCode, Team
 from roles.selectors import cover_map_for_date, member_led_role_ids, member_role_links, workday_is
 
@@ -48,12 +50,19 @@ ORDER_DEADLINE = timedelta(hours=24)
 
 
 def task_can_complete(*, task: Task, member: Member) -> bool:
-    """The owner or assignee; anyone holding the role of a role duty; a lead of the role; the director; who assigned it."""
+    """Who does the duty (task_can_do), and who assigned it."""
+    if task.team_id == member.team_id and member.pk == task.created_by_id:
+        return True
+    return task_can_do(task=task, member=member)
+
+
+def task_can_do(*, task: Task, member: Member) -> bool:
+    """The owner or assignee (or their cover); anyone holding the role of a role duty; a lead of the role; the director."""
     if task.team_id != member.team_id:
         return False
     if member.is_director or member.user.is_superuser:
         return True
-    if member.pk in (task.owner_id, task.assignee_id, task.created_by_id):
+    if member.pk in (task.owner_id, task.assignee_id):
         return True
     # A cover arranged after the duty was made: the sweep reminds them of it, so they may close it.
     absent = [m for m in (task.owner_id, task.assignee_id) if m is not None]
@@ -91,7 +100,7 @@ def _assignee_for(*, team: Team, owner: Member | None, day: date) -> Member | No
 
 
 def _title_clean(title: str) -> str:
-    title = (title or "").strip()
+    title = text_line(title, field="title")
     if not title:
         raise ValidationError({"title": _("Give the duty a title, e.g. 提交补货表.")})
     if len(title) > TITLE_MAX:
@@ -115,6 +124,7 @@ def task_create(
     target: int | None = None,
     unit: str = "",
     ip: str | None = None,
+    idempotency_key: str | None = None,
     **links,
 ) -> Task:
     """Create one duty. With a `source_key`, a second call returns the first duty instead of a copy.
@@ -122,6 +132,7 @@ def task_create(
     `links` are the optional source rows: duty_template, campaign, plan, plan_stage.
     """
     title = _title_clean(title)
+    detail = text_clean(detail)
     if source not in TaskSource.values:
         raise ValueError(f"task_create: unknown source {source!r}")  # a programming error, not user input
     if len(detail) > DETAIL_MAX:
@@ -163,6 +174,7 @@ def task_create(
         created_by=created_by,
         created_at=now,
         source_key=source_key,
+        idempotency_key=idempotency_key,
         **links,
     )
     try:
@@ -189,8 +201,31 @@ def task_assign(
     role: Role | None = None,
     detail: str = "",
     ip: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Task:
-    """An ad-hoc duty that a lead or the director assigns."""
+    """An ad-hoc duty that a lead or the director assigns; a repeat with the same idempotency key returns the first."""
+    return create_once(
+        model=Task,
+        key=idempotency_key,
+        scope={"created_by": member},
+        create=lambda: _task_assign(
+            member=member,
+            title=title,
+            due_at=due_at,
+            now=now,
+            owner=owner,
+            role=role,
+            detail=detail,
+            ip=ip,
+            idempotency_key=idempotency_key,
+        ),
+    )
+
+
+def _task_assign(
+    *, member: Member, title: str, due_at: datetime, now: datetime, owner: Member | None, role: Role | None, detail: str,
+    ip: str | None, idempotency_key: str | None,
+) -> Task:  # fmt: skip
     if not task_can_assign(member=member, owner=owner, role=role):
         raise PermissionDenied(_("Only a lead (for their role) or the director can assign duties."))
     if due_at < now - timedelta(days=1):
@@ -203,7 +238,7 @@ def task_assign(
         role = next((link.role for link in links if link.role_id in led), links[0].role if links else None)
     return task_create(
         team=member.team, title=title, due_at=due_at, source=TaskSource.ADHOC, now=now, owner=owner, role=role,
-        created_by=member, detail=detail, ip=ip,
+        created_by=member, detail=detail, ip=ip, idempotency_key=idempotency_key,
     )  # fmt: skip
 
 
@@ -221,7 +256,7 @@ def task_complete(*, task: Task, member: Member, now: datetime, note: str = "", 
         return task
     if task.status == TaskStatus.CANCELLED:
         raise ValidationError(_("This duty was cancelled."))
-    number = decimal_parse(value)
+    number = decimal_parse(value, column=Task._meta.get_field("value"))
     if task.target and (number is None or number < task.target):
         raise ValidationError({"value": _("Enter how many you did: the target is %(target)d.") % {"target": task.target}})
     if len(note) > DETAIL_MAX:
@@ -230,7 +265,7 @@ def task_complete(*, task: Task, member: Member, now: datetime, note: str = "", 
     task.done_at = now
     task.done_by = member
     task.value = number
-    task.note = note.strip()
+    task.note = text_clean(note)
     task.save(update_fields=["status", "done_at", "done_by", "value", "note"])
     TaskEvent.objects.create(task=task, actor=member, action="complete", changes={"status": "done", "note": task.note}, at=now, ip=ip)
     from checklists.services.escalation import escalation_resolve
@@ -366,7 +401,13 @@ def problem_order_log(*, member: Member, order_no: str, kind: str, note: str = "
         try:
             with transaction.atomic():
                 problem = ProblemOrder.objects.create(
-                    team=team, order_no=order_no, kind=kind, note=note.strip(), logged_by=member, logged_at=now, due_at=now + ORDER_DEADLINE
+                    team=team,
+                    order_no=order_no,
+                    kind=kind,
+                    note=text_clean(note),
+                    logged_by=member,
+                    logged_at=now,
+                    due_at=now + ORDER_DEADLINE,
                 )
         except IntegrityError:
             # The same form sent twice at once: the other request passed the check above too, the constraint decided.
@@ -374,7 +415,7 @@ def problem_order_log(*, member: Member, order_no: str, kind: str, note: str = "
         problem.task = task_create(
             team=team,
             title=f"{label} {order_no}",
-            detail=note.strip(),
+            detail=text_clean(note),
             due_at=problem.due_at,
             source=source,
             now=now,
@@ -398,13 +439,18 @@ def problem_order_close(
         raise PermissionDenied(_("This problem order belongs to another team."))
     if problem.closed_at is not None:
         return problem
-    if problem.task_id and not task_can_complete(task=problem.task, member=member):
-        raise PermissionDenied(_("You cannot close this duty: it belongs to someone else."))
+    # PLAYBOOK T-24H, T-SHIP: the role that does the work closes the order: 客服 settles a problem order, 仓库 ships an
+    # order to ship; its lead and the director may too. Not whoever logged it: 客服 logs an order to ship, and closing
+    # it says it was shipped (issue 15: the docs and the code disagreed; this is the rule both now state).
+    if problem.task_id and not task_can_do(task=problem.task, member=member):
+        raise PermissionDenied(
+            _("Only the role that does this order's duty (客服 for a problem, 仓库 for shipping), its lead or the director can close it.")
+        )
     if not resolution.strip():
         raise ValidationError({"resolution": _("Say how it was settled (e.g. 已退款, 已补发, 已补拍).")})
     if len(resolution) > DETAIL_MAX:
         raise ValidationError({"resolution": _("The result is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
-    problem.closed_at, problem.closed_by, problem.resolution = now, member, resolution.strip()
+    problem.closed_at, problem.closed_by, problem.resolution = now, member, text_clean(resolution)
     problem.save(update_fields=["closed_at", "closed_by", "resolution"])
     if problem.task_id:
         task_complete(task=problem.task, member=member, now=now, note=resolution, ip=ip)
@@ -431,7 +477,7 @@ def campaign_create(*, member: Member, template: CampaignTemplate, name: str, da
         raise PermissionDenied(_("Only a lead or the director can create a campaign."))
     if template.team_id != member.team_id:
         raise ValidationError({"template": _("This campaign template is not in your team.")})
-    name = (name or "").strip() or template.name
+    name = text_line(name, field="name") or template.name
     if len(name) > 100:
         raise ValidationError({"name": _("The name is too long: at most 100 characters.")})
     if abs((day - local_date(now)).days) > 366:
@@ -509,8 +555,17 @@ def _plan_stage_open(*, plan: Plan, order: int, now: datetime) -> None:
         )
 
 
-def plan_create(*, member: Member, title: str, proposal: str = "", now: datetime) -> Plan:
-    """The director's proposal (方案流程): stage 1 opens at once."""
+def plan_create(*, member: Member, title: str, proposal: str = "", now: datetime, idempotency_key: str | None = None) -> Plan:
+    """The director's proposal (方案流程): stage 1 opens at once. A repeat with the same idempotency key returns the first."""
+    return create_once(
+        model=Plan,
+        key=idempotency_key,
+        scope={"created_by": member},
+        create=lambda: _plan_create(member=member, title=title, proposal=proposal, now=now, idempotency_key=idempotency_key),
+    )
+
+
+def _plan_create(*, member: Member, title: str, proposal: str, now: datetime, idempotency_key: str | None) -> Plan:
     if not (member.is_director or member.user.is_superuser):
         raise PermissionDenied(_("Only the director starts a plan."))
     title = _title_clean(title)
@@ -519,7 +574,9 @@ def plan_create(*, member: Member, title: str, proposal: str = "", now: datetime
     if not PlanStageTemplate.objects.filter(team=member.team).exists():
         raise ValidationError(_("The plan stages are not loaded: run load_playbook."))
     with transaction.atomic():
-        plan = Plan.objects.create(team=member.team, title=title, proposal=proposal.strip(), created_by=member, created_at=now)
+        plan = Plan.objects.create(
+            team=member.team, title=title, proposal=text_clean(proposal), created_by=member, created_at=now, idempotency_key=idempotency_key
+        )
         _plan_stage_open(plan=plan, order=1, now=now)
     return plan
 

@@ -1,4 +1,5 @@
-"""Teams, roles, members, covers and calendar (team.py); KPI definitions, daily figures, targets and grades (kpi.py)."""
+"""Teams, roles, members, covers and calendar (team.py); KPI definitions, daily figures, targets and grades (kpi.py);
+what each role is for (responsibility.py)."""
 
 from roles.models.kpi import (
     Aggregation,
@@ -14,6 +15,7 @@ from roles.models.kpi import (
     Target,
     Tone,
 )
+from roles.models.responsibility import Responsibility
 from roles.models.team import (
     CalendarGap,
     CalendarOverride,
@@ -42,6 +44,7 @@ __all__ = [
     "MetricKind",
     "MetricScope",
     "PlaybookRow",
+    "Responsibility",
     "Role",
     "RoleCode",
     "SplitKind",

@@ -18,9 +18,12 @@ from openpyxl.utils import get_column_letter
 
 from checklists.selectors.board import Board
 from opsteam.lib.clock import business_tz
+from opsteam.lib.text import text_for_xml
 from roles.models import KpiKind, Metric, MetricKind, MetricScope
 
-FORMULA_STARTS = ("=", "+", "-", "@")
+# What a spreadsheet reads as the start of a formula (OWASP's CSV injection list, tab and carriage return included).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CELL_MAX = 32767  # Excel's limit of characters in one cell
 HEADER_FONT = Font(bold=True)
 BEHIND_FILL = PatternFill("solid", fgColor="FFE5D0")
 # Numbers are written as numbers (so they sum and chart) and shown with these formats.
@@ -30,9 +33,15 @@ PERCENT = "0.00%"
 
 
 def cell(value):
-    """A value safe for a cell: text that Excel would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """A value safe for a cell: text loses what a sheet cannot hold, and text Excel would read as a formula gets a leading apostrophe.
+
+    Titles are checked when they are stored (opsteam.lib.text), but rows from before that check, or from the admin,
+    must not make the export fail: openpyxl refuses a control character such as \x07 (IllegalCharacterError), and
+    writes a lone surrogate or U+FFFE into a file that Excel then cannot open.
+    """
+    if isinstance(value, str):
+        value = text_for_xml(value)[: CELL_MAX - 1]
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, datetime):
         return value.astimezone(business_tz()).replace(tzinfo=None)  # Excel has no time zones: Shanghai wall time
     return value

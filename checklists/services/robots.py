@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from checklists.models import Robot, RobotKind, RobotSend
 from checklists.models.notifications import ROBOT_RATE_LIMITS, robot_webhook_problem
+from opsteam.lib.text import text_line
 from roles.models import Member, Role, Team
 
 logger = logging.getLogger(__name__)
@@ -340,7 +341,8 @@ def _require_director(actor: Member) -> None:
 
 
 def _robot_clean(robot: Robot) -> None:
-    """The role must be the team's; the webhook must be on the vendor's host (Robot.clean, via full_clean)."""
+    """The name is one line of text; the role must be the team's; the webhook must be on the vendor's host (Robot.clean)."""
+    robot.name = text_line(robot.name, field="name")
     if robot.role_id and not Role.objects.filter(pk=robot.role_id, team_id=robot.team_id).exists():
         raise ValidationError({"role": _("Choose one of your team's roles.")})
     if robot.rate_per_minute is None:

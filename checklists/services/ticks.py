@@ -22,6 +22,7 @@ from checklists.services.escalation import escalation_reopen, escalation_resolve
 from opsteam.lib.clock import local_time
 from opsteam.lib.db import model_columns, model_from_row, model_width, prepared_cursor
 from opsteam.lib.numbers import decimal_parse
+from opsteam.lib.text import text_clean
 from roles.models import Member
 from roles.selectors import member_led_role_ids
 
@@ -267,8 +268,8 @@ def _tick_record_locked(
                 }
             }
         )
-    note = (note or "").strip()
-    text_value = (text_value or "").strip()
+    note = text_clean(note)
+    text_value = text_clean(text_value)
     parsed = decimal_parse(value)
     if photo is not None:
         photo_validate(photo)

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from django.db import models
 
+from opsteam.lib.text import LINE_FORBIDDEN_RE, TEXT_FORBIDDEN_RE
+
 DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "playbook" / "default.yaml"
 
 
@@ -51,12 +53,24 @@ def _checksum(values: dict[str, Any]) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def _text_check(model: type[models.Model], *, lookup: dict[str, Any], values: dict[str, Any]) -> None:
+    """The same rule as for what members type (opsteam.lib.text): no control character in a name, a title or a text."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        multiline = isinstance(model._meta.get_field(name), models.TextField)
+        if (TEXT_FORBIDDEN_RE if multiline else LINE_FORBIDDEN_RE).search(value):
+            where = ", ".join(f"{key}={v!r}" for key, v in lookup.items() if not isinstance(v, models.Model))
+            raise ValueError(f"Playbook {model._meta.label} {where}: {name} holds a control character; write it as plain text.")
+
+
 def playbook_row_sync(model: type[models.Model], *, lookup: dict[str, Any], values: dict[str, Any], report: SyncReport):
     """Create the row, or update it only if nobody edited it since the loader last wrote it.
 
     A row is "edited" when its current fields no longer hash to the checksum stored at load time.
     """
     label = model._meta.label  # stable in every language, e.g. checklists.TemplateItem
+    _text_check(model, lookup=lookup, values=values)
     new_checksum = _checksum(values)
     row = model.objects.filter(**lookup).first()
     if row is None:

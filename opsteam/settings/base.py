@@ -141,6 +141,11 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 OPSTEAM_PHOTO_MAX_BYTES = env_int("OPSTEAM_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The KPI import (docs/board.md): rows read below the header (a year of days is 366), and what an .xlsx may unpack
+# to. The file itself is at most 5 MB; a workbook is a zip, and 1 MB of zip can unpack to gigabytes. A year of a
+# 100-column export unpacks to about 2 MB; reading 20 MB of sheet takes a web worker about 5 seconds.
+OPSTEAM_IMPORT_MAX_ROWS = env_int("OPSTEAM_IMPORT_MAX_ROWS", 5000, minimum=1)
+OPSTEAM_IMPORT_MAX_UNZIPPED_BYTES = env_int("OPSTEAM_IMPORT_MAX_UNZIPPED_BYTES", 20 * 1024 * 1024, minimum=1024 * 1024)
 
 # Yesterday's unfinished items stay on the today page until this local time (issue 3).
 OPSTEAM_CARRYOVER_CUTOFF = env_time("OPSTEAM_CARRYOVER_CUTOFF", "12:00")

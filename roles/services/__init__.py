@@ -11,10 +11,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from opsteam.lib.playbook import SyncReport, playbook_row_sync
+from opsteam.lib.text import text_line
 from roles.models import Cover, Member, MemberRole, Role, Team
 
 
 def team_create(*, name: str, slug: str) -> Team:
+    name = text_line(name, field="name")
     team, _created = Team.objects.get_or_create(slug=slug, defaults={"name": name})
     return team
 
@@ -50,6 +52,7 @@ def member_create(
     email: str = "",
 ) -> Member:
     """Create a login and its membership; a second call with the same username returns the existing member."""
+    display_name = text_line(display_name, field="display_name")
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username, defaults={"email": email})
     if created:
@@ -74,4 +77,5 @@ def cover_create(*, absent: Member, cover: Member, start_date: date, end_date: d
         raise ValidationError(_("A member cannot cover themselves."))
     if end_date < start_date:
         raise ValidationError(_("The cover must end on or after the day it starts."))
+    reason = text_line(reason, field="reason")
     return Cover.objects.create(team=absent.team, absent=absent, cover=cover, start_date=start_date, end_date=end_date, reason=reason)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -262,6 +267,14 @@ def _entries_write(
 DATE_HEADERS = {"日期", "统计日期", "date", "Date", "时间"}
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 20
+# The rows below the header and the unpacked size of a workbook are settings (OPSTEAM_IMPORT_MAX_ROWS,
+# OPSTEAM_IMPORT_MAX_UNZIPPED_BYTES). Columns past these are not read: an export has a few dozen.
+IMPORT_MAX_COLUMNS = 256
+# A zip entry this large that unpacks to more than ZIP_MAX_RATIO times its packed size is a bomb, not an export:
+# a sheet of figures packs about 5-20 to 1, and a small entry cannot do harm whatever its ratio.
+ZIP_RATIO_FROM = 1024 * 1024
+ZIP_MAX_RATIO = 100
+ZIP_MAX_ENTRIES = 1000
 
 
 @dataclass
@@ -294,7 +307,8 @@ class ImportResult:
     per_day: list[ImportDay] = field(default_factory=list)
 
 
-def _rows_from_csv(content: bytes) -> list[list]:
+def _rows_from_csv(content: bytes) -> Iterator[list]:
+    """The rows one by one; a cell past csv's field limit (131,072 characters) or a broken line is a clear error."""
     # Shop back-ends export UTF-8 (with or without a BOM) or GBK; GB18030 reads GBK and more.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -304,20 +318,78 @@ def _rows_from_csv(content: bytes) -> list[list]:
             continue
     else:
         raise ValidationError(_("The file is neither UTF-8 nor GBK text: save it again as CSV (UTF-8) or as .xlsx."))
-    return list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise ValidationError(
+                    _("Row %(row)d has a cell longer than %(max)s characters: this is not an export of daily figures.")
+                    % {"row": reader.line_num, "max": f"{csv.field_size_limit():,}"}
+                ) from None
+            raise ValidationError(
+                _("Row %(row)d cannot be read as CSV: save the file again as CSV (UTF-8) or as .xlsx.") % {"row": reader.line_num}
+            ) from None
+        yield row[:IMPORT_MAX_COLUMNS]
 
 
-def _rows_from_xlsx(content: bytes) -> list[list]:
+def _xlsx_unreadable() -> ValidationError:
+    return ValidationError(_("This is not an Excel workbook (.xlsx) that can be read: open it in Excel and save it again."))
+
+
+def _zip_check(content: bytes) -> None:
+    """Refuse a workbook that would unpack to far more than an export of daily figures, before anything reads it.
+
+    An .xlsx is a zip of XML parts. The sizes checked are the ones the zip declares, and Python's zipfile never
+    unpacks more than an entry declares, so openpyxl cannot be made to read more than this allows.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise _xlsx_unreadable() from None
+    limit = settings.OPSTEAM_IMPORT_MAX_UNZIPPED_BYTES
+    if len(entries) > ZIP_MAX_ENTRIES or sum(entry.file_size for entry in entries) > limit:
+        raise ValidationError(
+            _("This workbook unpacks to more than %(max)d MB: export fewer days at a time, or save it as CSV.")
+            % {"max": limit // (1024 * 1024)}
+        )
+    if any(entry.file_size > ZIP_RATIO_FROM and entry.file_size > ZIP_MAX_RATIO * max(entry.compress_size, 1) for entry in entries):
+        raise ValidationError(
+            _("This workbook is packed far tighter than an export (over %(ratio)d to 1): open it in Excel and save it again.")
+            % {"ratio": ZIP_MAX_RATIO}
+        )
+
+
+def _rows_from_xlsx(content: bytes) -> Iterator[tuple]:
+    """The first worksheet's rows one by one (read-only mode streams the sheet; nothing holds every row at once)."""
+    _zip_check(content)
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for a file that is not a workbook
-        raise ValidationError(_("This is not an Excel workbook (.xlsx) that can be read: open it in Excel and save it again.")) from None
-    sheet = workbook.worksheets[0]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+        raise _xlsx_unreadable() from None
+    try:
+        if not workbook.worksheets:
+            raise ValidationError(
+                _("This workbook has no worksheet: open it in Excel, put the figures on the first sheet and save it again.")
+            )
+        # max_col: a sheet may declare 16,384 columns, and read-only mode pads every row to the declared width.
+        rows = workbook.worksheets[0].iter_rows(values_only=True, max_col=IMPORT_MAX_COLUMNS)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception:  # a sheet that breaks off, or XML openpyxl cannot read, is found only as it is read
+                raise _xlsx_unreadable() from None
+            yield row
+    finally:
+        workbook.close()
 
 
 def _date(raw) -> date | None:
@@ -356,7 +428,22 @@ def entries_import(*, team: Team, content: bytes, filename: str, actor: Member |
         rows = _rows_from_csv(content)
     else:
         raise ValidationError(_("Upload an .xlsx or .csv file."))
+    # closing: a refusal half-way through leaves the workbook open otherwise, until the generator is collected.
+    with closing(rows):
+        parsed = _entries_parse(team=team, rows=rows, now=now)
+    return _entries_import_write(team=team, parsed=parsed, actor=actor, now=now)
 
+
+@dataclass
+class _Parsed:
+    """The file's figures by day, and the columns it has that are not figures (said back to the importer)."""
+
+    by_day: dict[date, dict[Metric, Decimal]]
+    ignored_columns: list[str]
+
+
+def _entries_parse(*, team: Team, rows: Iterator, now: datetime) -> _Parsed:
+    """Read the rows as they stream in; stop at the first MAX_ERRORS errors or past the row limit. Writes nothing."""
     metrics = Metric.objects.filter(team=team, kind=MetricKind.BASE, is_active=True, scope=MetricScope.SHOP)
     by_header = {}
     for metric in metrics:
@@ -364,14 +451,15 @@ def entries_import(*, team: Team, content: bytes, filename: str, actor: Member |
             by_header.setdefault(label, metric)
 
     # Exports often start with a title or notes: the header is the first row with a date column.
-    header_index = next((i for i, row in enumerate(rows[:20]) if any(_cell_text(c) in DATE_HEADERS for c in row)), None)
+    head = list(itertools.islice(rows, 20))
+    header_index = next((i for i, row in enumerate(head) if any(_cell_text(c) in DATE_HEADERS for c in row)), None)
     if header_index is None:
         raise ValidationError(_("No header row with a 日期 (date) column was found in the first 20 rows."))
-    header = [_cell_text(c) for c in rows[header_index]]
+    header = [_cell_text(c) for c in head[header_index]]
     date_col = next(i for i, h in enumerate(header) if h in DATE_HEADERS)
     columns = {i: by_header.get(h) or by_header.get(_without_unit(h)) for i, h in enumerate(header) if i != date_col}
     columns = {i: metric for i, metric in columns.items() if metric is not None}
-    result = ImportResult(ignored_columns=[h for i, h in enumerate(header) if h and i != date_col and i not in columns])
+    ignored_columns = [h for i, h in enumerate(header) if h and i != date_col and i not in columns]
     if not columns:
         raise ValidationError(_("None of the columns is a known figure (for example 访客数, 浏览量, 支付金额, 支付买家数, 支付订单数)."))
     duplicated = {m.name for m in columns.values() if list(columns.values()).count(m) > 1}
@@ -382,7 +470,14 @@ def entries_import(*, team: Team, content: bytes, filename: str, actor: Member |
     parsed: dict[date, dict[Metric, Decimal]] = {}
     first_row_of: dict[date, int] = {}
     today = local_date(now)
-    for index, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+    max_rows = settings.OPSTEAM_IMPORT_MAX_ROWS
+    for index, row in enumerate(itertools.chain(head[header_index + 1 :], rows), start=header_index + 2):
+        if index - header_index - 1 > max_rows:
+            # Counted with the empty rows: reading a million empty rows is what this limit is for.
+            raise ValidationError(
+                _("The file has more than %(max)s rows below its header: import at most %(max)s days at a time. Nothing was imported.")
+                % {"max": f"{max_rows:,}"}
+            )
         if not any(_cell_text(c) for c in row):
             continue
         line = _("Row %(row)d") % {"row": index}
@@ -420,30 +515,36 @@ def entries_import(*, team: Team, content: bytes, filename: str, actor: Member |
         raise ValidationError([*errors[:MAX_ERRORS], _("Nothing was imported. Correct the rows above and import the file again.")])
     if not parsed:
         raise ValidationError(_("The file has a header but no rows of figures."))
+    return _Parsed(by_day=parsed, ignored_columns=ignored_columns)
 
+
+def _entries_import_write(*, team: Team, parsed: _Parsed, actor: Member | None, now: datetime) -> ImportResult:
+    """Write what the file holds, in one transaction, and count per day what it replaced, added and kept."""
+    result = ImportResult(ignored_columns=parsed.ignored_columns)
+    by_day = parsed.by_day
     with transaction.atomic():
         # Re-importing a day replaces the figures of the columns the file carries and keeps the others, such as
         # 花费 or 毛利润 entered by hand: a shop export rarely has every figure. An empty cell keeps the recorded value.
         recorded = dict(
-            MetricEntry.objects.filter(team=team, member__isnull=True, date__in=parsed.keys())
+            MetricEntry.objects.filter(team=team, member__isnull=True, date__in=by_day.keys())
             .values_list("date")
             .annotate(n=Count("id"))
             .order_by()
         )
         written = _entries_write(
             team=team,
-            values={(day, metric): value for day, values in parsed.items() for metric, value in values.items()},
+            values={(day, metric): value for day, values in by_day.items() for metric, value in values.items()},
             member=None,
             source=EntrySource.IMPORT,
             actor=actor,
             now=now,
         )
-    for day in sorted(parsed):
+    for day in sorted(by_day):
         counts = written.get(day, DayWrite())
         result.per_day.append(ImportDay(day=day, replaced=counts.replaced, added=counts.added, kept=recorded.get(day, 0) - counts.replaced))
     result.replaced = [d.day for d in result.per_day if d.replaced]
-    result.days = sorted(parsed)
-    result.figures = sum(len(values) for values in parsed.values())
+    result.days = sorted(by_day)
+    result.figures = sum(len(values) for values in by_day.values())
     return result
 
 

@@ -20,6 +20,7 @@ from checklists.selectors.today import checklist_list, checklist_view, today_for
 from checklists.selectors.today_page import today_page_read
 from checklists.services.ticks import tick_record, tick_undo
 from opsteam.lib.clock import local_date
+from opsteam.lib.images import image_response
 from opsteam.lib.net import client_ip
 from roles.access import member_is_lead_or_above, member_required
 from roles.selectors import member_list_actable_by
@@ -143,8 +144,8 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 @member_required
 def photo(request: HttpRequest, item_id: int) -> FileResponse:
-    """Photos are only shown to those who may see the item."""
+    """Photos are only shown to those who may see the item, and only ever as an image (image_response)."""
     item = item_access_by_id(viewer=request.member, item_id=item_id)
     if not item.photo:
         raise Http404
-    return FileResponse(item.photo.open("rb"))
+    return image_response(item.photo, download_name=f"photo-{item.pk}")

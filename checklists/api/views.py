@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -33,6 +32,7 @@ from checklists.selectors.today import checklist_list
 from checklists.services.ticks import tick_record, tick_undo
 from opsteam.lib.auth import lockout_minutes
 from opsteam.lib.clock import local_date
+from opsteam.lib.images import image_response
 from opsteam.lib.net import client_ip
 from roles.selectors import member_get_for_user
 
@@ -95,7 +95,7 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
         item = self._item(pk)
         if not item.photo:
             raise exceptions.NotFound(_("This item has no photo."))
-        return FileResponse(item.photo.open("rb"))
+        return image_response(item.photo, download_name=f"photo-{item.pk}")
 
     @extend_schema(request=TickInputSerializer, responses={200: ChecklistItemSerializer})
     @action(detail=True, methods=["post"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from checklists.models.templates import ChecklistTemplate, ItemKind, TemplateItem
+from opsteam.lib.images import IMAGE_CONTENT_TYPES
 from roles.models import Member, Role, Team
 
 
@@ -93,8 +96,14 @@ class ItemStatus(models.TextChoices):
 
 
 def tick_photo_path(item: ChecklistItem, filename: str) -> str:
-    """Photos are filed under the checklist's day, not the day the upload happened to run."""
-    return f"ticks/{item.checklist.date:%Y/%m/%d}/{filename}"
+    """Photos are filed under the checklist's day, not the day the upload happened to run, under a name the
+    server chooses: only the extension of `filename` is kept, and only a picture's (issue 15: an uploader's
+    x.js or x.html was stored and served as such). The photo service passes the extension of the format Pillow
+    read (opsteam.lib.images.image_clean)."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in IMAGE_CONTENT_TYPES:
+        extension = "bin"
+    return f"ticks/{item.checklist.date:%Y/%m/%d}/{uuid.uuid4().hex}.{extension}"
 
 
 class ChecklistItem(models.Model):

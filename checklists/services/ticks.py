@@ -8,19 +8,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from checklists.models import Checklist, ChecklistItem, Escalation, EscalationStatus, ItemKind, ItemStatus, TickAction, TickEvent
 from checklists.models.runs import covering
 from checklists.services.escalation import escalation_reopen, escalation_resolve
 from opsteam.lib.clock import local_time
 from opsteam.lib.db import model_columns, model_from_row, model_width, prepared_cursor
+from opsteam.lib.images import image_clean
 from opsteam.lib.numbers import decimal_parse
 from opsteam.lib.text import text_clean
 from roles.models import Member
@@ -47,22 +48,17 @@ def item_can_tick(*, item: ChecklistItem, member: Member) -> bool:
     return Checklist.objects.filter(pk=checklist.pk).filter(Exists(covering(member, "member", "date"))).exists()
 
 
-def photo_validate(photo: UploadedFile) -> None:
-    limit = settings.OPSTEAM_PHOTO_MAX_BYTES
-    if photo.size > limit:
-        raise ValidationError(
-            {
-                "photo": _("The photo is too large (%(size).1f MB); the limit is %(limit).0f MB. Take it again at a lower resolution.")
-                % {"size": photo.size / 1048576, "limit": limit / 1048576}
-            }
-        )
+def photo_clean(photo: UploadedFile) -> ContentFile:
+    """The uploaded photo as it is stored: re-encoded by opsteam.lib.images.image_clean, named by its format.
+
+    Every way a photo comes in (the today page, the API's tick) goes through here; the model's upload_to then
+    gives it a server-chosen name with that extension (checklists.models.runs.tick_photo_path).
+    """
     try:
-        image = Image.open(photo)
-        image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError({"photo": _("This file is not a picture. Upload a JPEG, PNG, WebP or GIF photo.")}) from None
-    finally:
-        photo.seek(0)
+        clean = image_clean(photo, max_bytes=settings.OPSTEAM_PHOTO_MAX_BYTES)
+    except ValidationError as exc:
+        raise ValidationError({"photo": exc.messages}) from None
+    return ContentFile(clean.content, name=f"photo.{clean.extension}")
 
 
 def _inputs_check(*, item: ChecklistItem, status: str, note: str, value: Decimal | None, text_value: str, has_photo: bool) -> None:
@@ -224,8 +220,11 @@ def tick_record(
         ticked = _tick_in_one_statement(item_id=item.pk if item is not None else item_id, actor=actor, now=now, ip=ip)
         if ticked is not None:
             return ticked, True
+    # The photo is decoded and re-encoded before the item is locked: that takes up to a few hundred ms for a
+    # large one, which no other tick of the row should wait for. A refused photo writes nothing.
+    cleaned = photo_clean(photo) if photo is not None else None
     return _tick_record_locked(
-        actor=actor, now=now, status=status, note=note, value=value, text_value=text_value, photo=photo, ip=ip, item=item, item_id=item_id
+        actor=actor, now=now, status=status, note=note, value=value, text_value=text_value, photo=cleaned, ip=ip, item=item, item_id=item_id
     )
 
 
@@ -238,12 +237,12 @@ def _tick_record_locked(
     note: str,
     value,
     text_value: str,
-    photo: UploadedFile | None,
+    photo: ContentFile | None,
     ip: str | None,
     item: ChecklistItem | None,
     item_id: int | None,
 ) -> tuple[ChecklistItem, bool]:
-    """tick_record's general way: the item locked first, every rule checked on the locked row."""
+    """tick_record's general way: the item locked first, every rule checked on the locked row. `photo` is cleaned."""
     if item is not None:
         item = _locked_item(item.pk)
         if not item_can_tick(item=item, member=actor):
@@ -271,8 +270,6 @@ def _tick_record_locked(
     note = text_clean(note)
     text_value = text_clean(text_value)
     parsed = decimal_parse(value)
-    if photo is not None:
-        photo_validate(photo)
     _inputs_check(item=item, status=status, note=note, value=parsed, text_value=text_value, has_photo=bool(photo or item.photo))
 
     before = _snapshot(item)

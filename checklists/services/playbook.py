@@ -59,6 +59,7 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
 TEMPLATE_KEYS = {
     "id",
     "role",
+    "is_active",
     "name",
     "source",
     "schedule",
@@ -89,6 +90,8 @@ def _template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> 
         lookup={"team": team, "playbook_id": row["id"]},
         values={
             "role": role,
+            # Only when the row says so: a team switches a list off, and the loader leaves that alone.
+            **({"is_active": bool(row["is_active"])} if "is_active" in row else {}),
             "name": row["name"],
             "source": row.get("source", ""),
             **_schedule_values(row),

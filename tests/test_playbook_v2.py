@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from checklists.models import ChecklistTemplate, TemplateItem
+from checklists.models import Checklist, ChecklistTemplate, TemplateItem
 from roles.models import Responsibility
+from tests.conftest import MONDAY
+from tests.factories import member_with_role
 
 
 def _responsibility(team, playbook_id):
@@ -38,6 +40,16 @@ def test_the_director_has_a_daily_list_of_their_own(team):
     assert template.role.code == "director"
     items = list(template.items.order_by("order").values_list("playbook_id", flat=True))
     assert items == ["SC-DIR-1", "SC-DIR-2"]
+
+
+def test_the_service_lead_s_record_goes_to_the_lead_alone(team, generate):
+    lead = member_with_role(team, "service", lead=True, username="cs_lead")
+    agent = member_with_role(team, "service", username="cs_agent")
+    generate()
+    lead_lists = set(Checklist.objects.filter(member=lead, date=MONDAY.date()).values_list("template__playbook_id", flat=True))
+    agent_lists = set(Checklist.objects.filter(member=agent, date=MONDAY.date()).values_list("template__playbook_id", flat=True))
+    assert lead_lists == {"SC-CS", "SC-CS-LEAD"}
+    assert agent_lists == {"SC-CS"}
 
 
 def test_the_new_self_checks_of_version_2_sit_in_their_role_s_list(team):

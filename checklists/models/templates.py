@@ -77,6 +77,8 @@ class ChecklistTemplate(PlaybookRow, Scheduled):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="checklist_templates", verbose_name=_("team"))
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="checklist_templates", verbose_name=_("role"))
+    # SC-CS-7 客服主管日常记录: a list for the role's lead alone, not for every member of the role.
+    lead_only = models.BooleanField(_("for the lead only"), default=False)
     name = models.CharField(_("name"), max_length=100)
     source = models.CharField(_("source"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

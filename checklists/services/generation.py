@@ -71,7 +71,7 @@ def run_generate_for_date(*, team: Team, day: date, now: datetime) -> Generation
     # One insert order (member, role) for every run, so two concurrent runs cannot deadlock.
     links = (
         MemberRole.objects.filter(member__in=Member.objects.filter(team=team).active(), role_id__in=by_role)
-        .values_list("member_id", "role_id")
+        .values_list("member_id", "role_id", "is_lead")
         .order_by("member_id", "role_id")
     )
     covers = cover_map_for_date(team=team, day=day)
@@ -86,8 +86,9 @@ def run_generate_for_date(*, team: Team, day: date, now: datetime) -> Generation
             name=template.name,
             batch=batch,
         )
-        for member_id, role_id in links
+        for member_id, role_id, is_lead in links
         for template in by_role[role_id]
+        if is_lead or not template.lead_only
     ]
     templates_by_id = {t.pk: t for t in templates}
     with transaction.atomic():
@@ -115,7 +116,7 @@ WITH covers AS (
     SELECT %(team)s, t.id, t.role_id, mr.member_id, COALESCE(cv.cover_id, mr.member_id), %(day)s, t.name, %(batch)s, %(now)s
     FROM unnest(%(template_ids)s::bigint[]) WITH ORDINALITY AS due(template_id, n)
     JOIN checklists_checklisttemplate t ON t.id = due.template_id
-    JOIN roles_memberrole mr ON mr.role_id = t.role_id
+    JOIN roles_memberrole mr ON mr.role_id = t.role_id AND (mr.is_lead OR NOT t.lead_only)
     JOIN roles_member m ON m.id = mr.member_id AND m.team_id = %(team)s AND m.is_active
     JOIN {users} u ON u.id = m.user_id AND u.is_active
     LEFT JOIN covers cv ON cv.absent_id = mr.member_id

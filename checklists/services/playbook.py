@@ -59,6 +59,7 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
 TEMPLATE_KEYS = {
     "id",
     "role",
+    "lead_only",
     "is_active",
     "name",
     "source",
@@ -90,6 +91,7 @@ def _template_sync(*, team: Team, role: Role, row: dict, report: SyncReport) -> 
         lookup={"team": team, "playbook_id": row["id"]},
         values={
             "role": role,
+            "lead_only": bool(row.get("lead_only", False)),
             # Only when the row says so: a team switches a list off, and the loader leaves that alone.
             **({"is_active": bool(row["is_active"])} if "is_active" in row else {}),
             "name": row["name"],

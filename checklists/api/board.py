@@ -9,13 +9,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from checklists.api.views import IsTeamMember
 from checklists.selectors.board import Board, board_get, board_scope
-from opsteam.api import IdField
+from opsteam.api import DateField, IdField
 from opsteam.lib.clock import local_date
+from opsteam.parsers import JSONParser
 from roles.models import Member
 from roles.selectors.kpi import Scorecard, figures_by_day, member_can_enter_figures, scorecard_get
 from roles.services.kpi import entries_import, entry_save
@@ -24,7 +25,7 @@ MAX_RANGE_DAYS = 366
 
 
 class BoardQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="YYYY-MM-DD (Asia/Shanghai), today or earlier; default today")
+    date = DateField(required=False, help_text="YYYY-MM-DD (Asia/Shanghai), today or earlier; default today")
     role = IdField(required=False, help_text="a role ID: only that role")
 
     def validate_date(self, value):
@@ -38,8 +39,8 @@ class BoardQuerySerializer(serializers.Serializer):
 
 
 class RangeQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text="YYYY-MM-DD; default the first day of the end's month")
-    end = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today")
+    start = DateField(required=False, help_text="YYYY-MM-DD; default the first day of the end's month")
+    end = DateField(required=False, help_text="YYYY-MM-DD; default today")
 
     def validate(self, attrs):
         end = attrs.get("end") or local_date(timezone.now())
@@ -52,7 +53,7 @@ class RangeQuerySerializer(serializers.Serializer):
 
 
 class EntryInputSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = DateField()
     figures = serializers.DictField(
         child=serializers.CharField(allow_blank=True, allow_null=True), help_text='{"sales": "12000.50", "visitors": 1000}; null removes'
     )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from checklists.models import Checklist, ChecklistItem, ItemStatus
-from opsteam.api import IdField
+from opsteam.api import DateField, IdField, NumberField
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -157,19 +157,14 @@ def checklists_data(checklists: QuerySet[Checklist]) -> list[dict]:
 class TickInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[ItemStatus.DONE, ItemStatus.NOT_DONE], default=ItemStatus.DONE)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-    value = serializers.DecimalField(required=False, allow_null=True, max_digits=14, decimal_places=2, default=None)
+    value = NumberField(required=False, allow_null=True, default=None)  # the column's DecimalField(14, 2)
     text_value = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     photo = serializers.FileField(required=False, allow_null=True, default=None)
 
 
 class ChecklistQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text=_("YYYY-MM-DD; default: today (Asia/Shanghai)"))
+    date = DateField(required=False, help_text=_("YYYY-MM-DD; default: today (Asia/Shanghai)"))
     member = IdField(required=False)
-
-    def validate_date(self, value):
-        if not (1 <= value.year - 2000 <= 100):
-            raise serializers.ValidationError(_("Choose a date between 2001 and 2100."))
-        return value
 
 
 class TokenInputSerializer(serializers.Serializer):

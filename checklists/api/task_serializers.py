@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from checklists.models import Campaign, Escalation, EscalationStatus, Plan, ProblemKind, ProblemOrder, Task, TaskSource, TaskStatus
-from opsteam.api import IdField
+from opsteam.api import DateField, DateTimeField, IdField, NumberField
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -28,7 +28,7 @@ class TaskSerializer(serializers.ModelSerializer):
 class TaskQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
     mine = serializers.BooleanField(required=False, default=False)
-    date = serializers.DateField(required=False)
+    date = DateField(required=False)
     source = serializers.ChoiceField(choices=TaskSource.choices, required=False)
 
 
@@ -37,14 +37,14 @@ class TaskCreateSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=200)
     detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    due_at = serializers.DateTimeField()
+    due_at = DateTimeField()
     owner = IdField(required=False, allow_null=True, default=None)
     role = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
 
 
 class TaskCompleteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    value = serializers.DecimalField(required=False, allow_null=True, default=None, max_digits=14, decimal_places=2)
+    value = NumberField(required=False, allow_null=True, default=None)  # the column's DecimalField(14, 2)
 
 
 class EscalationSerializer(serializers.ModelSerializer):
@@ -100,7 +100,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class CampaignCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    date = serializers.DateField()
+    date = DateField()
     template = IdField(required=False, allow_null=True, default=None, help_text=_("Empty: the playbook's T-CAMPAIGN"))
 
 

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes, throttle_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 
@@ -35,6 +35,7 @@ from opsteam.lib.clock import local_date
 from opsteam.lib.images import image_response
 from opsteam.lib.net import client_ip
 from roles.selectors import member_get_for_user
+from opsteam.parsers import JSONParser
 
 
 class IsTeamMember(BasePermission):

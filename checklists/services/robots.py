@@ -217,7 +217,7 @@ def _result_from_body(kind: str, status: int, raw: bytes) -> RobotResult:
     """Only the vendor's code and message fields are kept: the rest of a reply is never stored or shown."""
     try:
         body = json.loads(raw.decode() or "{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: a reply nested thousands deep
         body = {}
     if not isinstance(body, dict):
         body = {}

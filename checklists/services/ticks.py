@@ -269,7 +269,7 @@ def _tick_record_locked(
         )
     note = text_clean(note)
     text_value = text_clean(text_value)
-    parsed = decimal_parse(value)
+    parsed = decimal_parse(value, column=ChecklistItem._meta.get_field("value"))
     _inputs_check(item=item, status=status, note=note, value=parsed, text_value=text_value, has_photo=bool(photo or item.photo))
 
     before = _snapshot(item)

@@ -214,6 +214,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "opsteam.pagination.Pagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "opsteam.api.exception_handler",
+    # DRF's three, with a JSON parser that refuses deeply nested bodies (issue 15).
+    "DEFAULT_PARSER_CLASSES": ["opsteam.parsers.JSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "opsteam.negotiation.ContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from opsteam.lib.clock import local_date
+from opsteam.lib.numbers import decimal_parse, weights_parse
 from opsteam.lib.playbook import SyncReport, playbook_row_sync
 from roles.models import (
     Aggregation,
@@ -124,29 +125,12 @@ def kpi_sync_from_playbook(*, team: Team, rows: list[dict], metrics: dict[str, M
 # --- the day's figures -----------------------------------------------------------------------------------------
 
 
-def _number(raw, *, label: str) -> Decimal | None:
-    """A figure as a shop worker types or exports it: 1,234.50, ¥1234, 1234; empty or "-" means none."""
-    if raw is None:
-        return None
-    if isinstance(raw, bool):
-        raise ValidationError(_("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": raw})
-    if isinstance(raw, int | float | Decimal):
-        value = Decimal(str(raw))
-    else:
-        text = str(raw).strip().replace(",", "").replace(",", "").replace("¥", "").replace("¥", "").replace("元", "").strip()
-        if text in ("", "-", "—"):
-            return None
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValidationError(_("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": raw}) from None
-    if not value.is_finite():
-        raise ValidationError(_("%(label)s: “%(value)s” is not a number.") % {"label": label, "value": raw})
-    if value < 0:
-        raise ValidationError(_("%(label)s cannot be negative (%(value)s).") % {"label": label, "value": raw})
-    if value >= Decimal("1e14"):
-        raise ValidationError(_("%(label)s is too large (%(value)s).") % {"label": label, "value": raw})
-    return value.quantize(Decimal("0.01"))
+def _number(raw, *, label: str, column=None) -> Decimal | None:
+    """A figure as a shop worker types or exports it: 1,234.50, ¥1234, 1234; empty or "-" means none.
+
+    opsteam.lib.numbers.decimal_parse (the one parser), checked against the column the value is written to.
+    """
+    return decimal_parse(raw, field=None, label=label, column=column or MetricEntry._meta.get_field("value"), allow_negative=False)
 
 
 def _day_check(*, day: date, now: datetime) -> None:
@@ -574,7 +558,7 @@ def target_set(
         raise ValidationError(_("The metric, role and member must all belong to this team."))
     if role is not None and member is not None:
         raise ValidationError(_("A target is for the team, one role or one member, not a role and a member at once."))
-    amount = _number(value, label=_("Target"))
+    amount = _number(value, label=_("Target"), column=Target._meta.get_field("value"))
     if amount is None:
         raise ValidationError(_("Give the target as a number."))
     if metric.is_share:
@@ -586,7 +570,7 @@ def target_set(
     split = SplitKind(split)
     if split != SplitKind.NONE and (metric.is_ratio or metric.aggregation != Aggregation.SUM):
         raise ValidationError(_("Only a figure that adds up over days (such as sales) can be split over the month's days."))
-    weights = [float(w) for w in (weekday_weights or [])]
+    weights = weights_parse(weekday_weights or [])
     if split == SplitKind.WEEKDAY and (len(weights) != 7 or any(w < 0 for w in weights) or not any(weights)):
         raise ValidationError(_("Give seven weekday weights, Monday first, none negative and not all zero."))
     target, _created = Target.objects.update_or_create(

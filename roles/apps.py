@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RolesConfig(AppConfig):
     name = "roles"
     verbose_name = _("Teams and roles")
+
+    def ready(self) -> None:
+        from roles import signals  # noqa: F401 (connects the receivers)

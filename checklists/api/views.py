@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +35,8 @@ from opsteam.lib.auth import lockout_minutes
 from opsteam.lib.clock import local_date
 from opsteam.lib.images import image_response
 from opsteam.lib.net import client_ip
-from roles.selectors import member_get_for_user
 from opsteam.parsers import JSONParser
+from roles.selectors import member_get_for_user
 
 
 class IsTeamMember(BasePermission):
@@ -135,14 +136,18 @@ def token_obtain(request):
     data = TokenInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
-    # The login throttle (opsteam.lib.auth) marks a username+IP that is cooling off: say so, not "wrong password".
+    # The login throttle (opsteam.lib.auth) marks a username+IP, or an address, that is cooling off: say so, not
+    # "wrong password".
     if getattr(request, "axes_locked_out", False):
-        raise exceptions.Throttled(
-            wait=lockout_minutes() * 60,
-            detail=_("Too many wrong passwords for this login from this address. Try again in %(minutes)d minutes.")
-            % {"minutes": lockout_minutes()},
-        )
+        if getattr(request, "opsteam_address_locked", False):
+            detail = _("Too many wrong passwords from this address. Try again in %(minutes)d minutes.")
+        else:
+            detail = _("Too many wrong passwords for this login from this address. Try again in %(minutes)d minutes.")
+        raise exceptions.Throttled(wait=lockout_minutes() * 60, detail=detail % {"minutes": lockout_minutes()})
     if user is None or not user.is_active:
         raise exceptions.ValidationError({"detail": _("Wrong username or password.")})
+    # A token login is a login: the signal the page's login sends clears this login's failed attempts
+    # (AXES_RESET_ON_SUCCESS; issue 15: 3 wrong, 1 right, 2 wrong was a lock-out) and sets last_login.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     token, _created = Token.objects.get_or_create(user=user)
     return Response({"token": token.key})

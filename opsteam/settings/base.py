@@ -104,11 +104,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Login throttling (issue 7): a username from one address is locked for a cool-off after repeated failures.
-# Not the whole address (a shop office shares one IP) and not forever (the cool-off ends by itself).
+# Not the whole address at that limit (a shop office shares one IP) and not forever (the cool-off ends by itself).
 AUTHENTICATION_BACKENDS = ["opsteam.lib.auth.LoginThrottleBackend", "opsteam.lib.auth.MemberModelBackend"]
 AXES_FAILURE_LIMIT = env_int("OPSTEAM_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPSTEAM_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ...and an address, across usernames, at a higher limit (issue 15: 10 logins x 4 guesses from one address locked
+# nothing). Behind a proxy, set OPSTEAM_TRUSTED_PROXIES: else every login comes from the proxy's one address.
+OPSTEAM_LOGIN_IP_FAILURE_LIMIT = env_int("OPSTEAM_LOGIN_IP_FAILURE_LIMIT", 20, minimum=1)
+AXES_HANDLER = "opsteam.lib.auth.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
 # The cool-off runs from the lock-out: more wrong guesses while locked do not push it further out.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

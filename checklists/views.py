@@ -98,10 +98,9 @@ def item_tick(request: HttpRequest, item_id: int) -> HttpResponse:
     item = item_access_by_id(viewer=request.member, item_id=item_id)
     status = ItemStatus.NOT_DONE if request.POST.get("action") == "not_done" else ItemStatus.DONE
     try:
-        tick_record(
+        tick_record(  # no `now`: the time is read once the item is locked (the order of the changes)
             item=item,
             actor=request.member,
-            now=timezone.now(),
             status=status,
             note=request.POST.get("note", ""),
             value=request.POST.get("value"),
@@ -125,7 +124,7 @@ def item_tick(request: HttpRequest, item_id: int) -> HttpResponse:
 @member_required
 def item_untick(request: HttpRequest, item_id: int) -> HttpResponse:
     item = item_access_by_id(viewer=request.member, item_id=item_id)
-    tick_undo(item=item, actor=request.member, now=timezone.now(), ip=client_ip(request))
+    tick_undo(item=item, actor=request.member, ip=client_ip(request))
     if request.htmx:
         return _card_response(request, item)
     return _back(request, item)

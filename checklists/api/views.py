@@ -110,7 +110,8 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
             inputs = data.validated_data
         try:
             # item_id: the access check (404 outside the caller's scope) is part of the tick's statement.
-            item, _changed = tick_record(item_id=pk, actor=request.member, now=timezone.now(), ip=client_ip(request), **inputs)
+            # No `now`: the time is read once the item is locked, so records follow the order of the changes.
+            item, _changed = tick_record(item_id=pk, actor=request.member, ip=client_ip(request), **inputs)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(item_data(item), status=status.HTTP_200_OK)
@@ -120,7 +121,7 @@ class ChecklistItemViewSet(viewsets.GenericViewSet):
     def untick(self, request, pk=None):
         item = self._item(pk)
         try:
-            item, _changed = tick_undo(item=item, actor=request.member, now=timezone.now(), ip=client_ip(request))
+            item, _changed = tick_undo(item=item, actor=request.member, ip=client_ip(request))
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(item_data(item))

@@ -133,10 +133,12 @@ def _locked_item(item_id: int, *, viewer: Member | None = None) -> ChecklistItem
 # A concurrent tick of the same row waits on the UPDATE's row lock and then finds status no longer open. The literals
 # are ItemStatus.DONE/OPEN, ItemKind.CHECK, TickAction.TICK and the unresolved EscalationStatus values
 # (tests/integration/test_tick_one_statement.py holds the two ways equal).
+# Without a `now` from the caller (a request), the time of the tick is clock_timestamp() where the row is updated, i.e.
+# after any wait for its lock, and the record takes the same time: records follow the order of the changes (issue 15).
 _TICK_ONE_STATEMENT = """
 WITH ticked AS (
     UPDATE checklists_checklistitem i
-    SET status = 'done', done_at = %(now)s, done_by_id = %(actor)s, updated_at = %(saved)s
+    SET status = 'done', done_at = COALESCE(%(now)s::timestamptz, clock_timestamp()), done_by_id = %(actor)s, updated_at = %(saved)s
     FROM checklists_checklist c
     WHERE i.id = %(item)s AND c.id = i.checklist_id AND c.team_id = %(team)s
       AND (c.assignee_id = %(actor)s OR c.member_id = %(actor)s)
@@ -149,7 +151,7 @@ WITH ticked AS (
         c.assignee_id AS list_assignee_id, c.date AS list_date
 ), recorded AS (
     INSERT INTO checklists_tickevent (item_id, actor_id, on_behalf_of_id, action, changes, at, ip)
-    SELECT id, %(actor)s, NULLIF(list_assignee_id, %(actor)s), 'tick', '{{"status": ["open", "done"]}}', %(now)s, %(ip)s::inet
+    SELECT id, %(actor)s, NULLIF(list_assignee_id, %(actor)s), 'tick', '{{"status": ["open", "done"]}}', done_at, %(ip)s::inet
     FROM ticked
 )
 SELECT * FROM ticked
@@ -164,7 +166,7 @@ def _tick_one_statement() -> str:
     return _TICK_ONE_STATEMENT.format(item_columns=model_columns(ChecklistItem, "i"))
 
 
-def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | None) -> ChecklistItem | None:
+def _tick_in_one_statement(*, item_id, actor: Member, now: datetime | None, ip: str | None) -> ChecklistItem | None:
     """The ticked item (with its list's ids) if the one-statement tick applied; else None, and nothing written.
 
     updated_at is the wall clock, as the model's auto_now sets it on the general way's save.
@@ -194,7 +196,7 @@ def _tick_in_one_statement(*, item_id, actor: Member, now: datetime, ip: str | N
 def tick_record(
     *,
     actor: Member,
-    now: datetime,
+    now: datetime | None = None,
     status: str = ItemStatus.DONE,
     note: str = "",
     value=None,
@@ -212,6 +214,9 @@ def tick_record(
     makes the second caller see the first caller's result and find nothing to change.
     On PostgreSQL a plain "done" tries the one-statement tick first (_TICK_ONE_STATEMENT), which takes only
     the commonest case and leaves everything else to the general way.
+    `now` is when the change is made; a request passes none: the clock is read once the item is locked, so that of
+    two edits racing for the row the later change has the later time (issue 15: with the request's start time, 20
+    concurrent edits were recorded out of order). Tests and scripts pass the time they mean.
     """
     if status not in (ItemStatus.DONE, ItemStatus.NOT_DONE):
         raise ValidationError({"status": _("Choose done or not done.")})
@@ -232,7 +237,7 @@ def tick_record(
 def _tick_record_locked(
     *,
     actor: Member,
-    now: datetime,
+    now: datetime | None,
     status: str,
     note: str,
     value,
@@ -252,6 +257,7 @@ def _tick_record_locked(
         # Who may tick an item is who may see it (Checklist.visible_to): anyone else is outside their scope, 404.
         if not item_can_tick(item=item, member=actor):
             raise Http404
+    now = now or timezone.now()  # the row is locked: no change to it can come between this time and ours
     if item.is_group:
         raise ValidationError({"item": _("Tick the sub-items; this item is done when they all are.")})
     if item.status != ItemStatus.OPEN and status != item.status:
@@ -299,11 +305,12 @@ def _tick_record_locked(
 
 
 @transaction.atomic
-def tick_undo(*, item: ChecklistItem, actor: Member, now: datetime, ip: str | None = None) -> tuple[ChecklistItem, bool]:
-    """Reopen a closed item (undo). Idempotent: undoing an open item changes nothing."""
+def tick_undo(*, item: ChecklistItem, actor: Member, now: datetime | None = None, ip: str | None = None) -> tuple[ChecklistItem, bool]:
+    """Reopen a closed item (undo). Idempotent: undoing an open item changes nothing. `now` as for tick_record."""
     item = _locked_item(item.pk)
     if not item_can_tick(item=item, member=actor):
         raise PermissionDenied(_("You may not tick this item."))
+    now = now or timezone.now()
     if item.is_group or item.status == ItemStatus.OPEN:
         return item, False
     before = _snapshot(item)

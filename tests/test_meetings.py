@@ -563,7 +563,7 @@ def test_the_api_creates_action_items_and_publishes(api, team, weekly, director,
     )
     assert response.status_code == 201, response.content
     assert response.json()["is_done"] is False
-    assert [a["title"] for a in client.get(f"/api/v1/meetings/{weekly.pk}/action-items/").json()] == ["更新主图"]
+    assert [a["title"] for a in client.get(f"/api/v1/meetings/{weekly.pk}/action-items/").json()["results"]] == ["更新主图"]
     response = client.post(f"/api/v1/meetings/{weekly.pk}/publish/")
     assert response.status_code == 200
     assert response.json()["status"] == "published"

@@ -279,8 +279,14 @@ def board_items(
     """The items behind a number on the board, through the checklists' one access path (a member outside it: 404)."""
     items = _items_in_scope(scope).filter(checklist__in=Checklist.objects.visible_to(scope.viewer), checklist__date=day)
     if member_id not in (None, ""):
+        members = Member.objects.filter(team_id=scope.viewer.team_id)
+        roles = scope.role_filter()
+        if roles is not None:
+            # Within the scope: holding one of its roles, or having had a list of one of them that day. Another role's
+            # member is outside it, 404 as another team's (issue 15: it was a 200 with nothing).
+            members = members.filter(Q(role_links__role_id__in=roles) | Q(checklists__role_id__in=roles, checklists__date=day))
         try:
-            member = Member.objects.get(pk=int(member_id), team_id=scope.viewer.team_id)
+            member = members.distinct().get(pk=int(member_id))
         except (Member.DoesNotExist, ValueError, TypeError, OverflowError):
             raise Http404 from None
         items = items.filter(checklist__member=member)

@@ -27,6 +27,7 @@ from checklists.models import (
 )
 from opsteam.lib.clock import business_tz
 from roles.models import KpiKind, Member, Role, RoleCode, Team
+from roles.selectors import member_led_role_ids
 from roles.selectors.kpi import scorecard_get, week_view
 
 # --- the list and one meeting -----------------------------------------------------------------------------------------
@@ -274,3 +275,13 @@ def generated_agenda(*, series: MeetingSeries, day: date, now: datetime) -> list
             (_("Weekly reflection (团队思考)"), _reflection_count(series=series, day=day)),
         ]
     return []
+
+
+def action_item_owner_choices(*, member: Member) -> QuerySet[Member]:
+    """Whom the member may give an action item: themselves, and whom they may assign a duty (the owner side of
+    checklists.services.tasks.task_can_assign: the director anyone, a lead the members of the roles they lead)."""
+    members = Member.objects.visible_to(member).active().order_by("display_name")
+    if member.is_director or member.user.is_superuser:
+        return members
+    led = member_led_role_ids(member=member)
+    return members.filter(Q(pk=member.pk) | Q(role_links__role_id__in=led)).distinct()

@@ -37,6 +37,7 @@ from checklists.models import (
     TaskStatus,
 )
 from opsteam.lib.clock import business_tz, local_date, local_datetime
+from opsteam.lib.text import markdown_escape
 from roles.models import Member, MemberRole, Role, Team
 from roles.selectors import cover_map_for_date, member_led_role_ids, workdays_in
 
@@ -683,9 +684,11 @@ def _message(*, notify: str, lines: list[tuple[str, str, str, str]], count: int,
         title = _("Again: %(title)s") % {"title": title}
     base = settings.OPSTEAM_BASE_URL.rstrip("/")
     line = _("- [%(text)s](%(url)s) · %(whose)s · due %(due)s")
-    # Translated once, not once a line.
+    # Translated once, not once a line. Titles and names are plain text, never Markdown (issue 15: a link in a duty's
+    # title was a link in everyone's bell).
     body = "\n".join(
-        line % {"text": text, "url": base + url, "whose": whose, "due": due} for text, whose, due, url in lines[:MESSAGE_LINES]
+        line % {"text": markdown_escape(text), "url": base + url, "whose": markdown_escape(whose), "due": due}
+        for text, whose, due, url in lines[:MESSAGE_LINES]
     )
     if count > MESSAGE_LINES:
         body += "\n" + _("- … and %(more)d more") % {"more": count - MESSAGE_LINES}

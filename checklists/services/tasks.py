@@ -50,8 +50,10 @@ ORDER_DEADLINE = timedelta(hours=24)
 
 
 def task_can_complete(*, task: Task, member: Member) -> bool:
-    """Who does the duty (task_can_do), and who assigned it."""
-    if task.team_id == member.team_id and member.pk == task.created_by_id:
+    """Who does the duty (task_can_do), and who assigned it; a problem order's or an order to ship's duty only the
+    former: completing it closes the order, and whoever logged the order does not close it for that (problem_order_close)."""
+    assigner = task.source not in (TaskSource.PROBLEM_ORDER, TaskSource.SHIPMENT) and member.pk == task.created_by_id
+    if assigner and task.team_id == member.team_id:
         return True
     return task_can_do(task=task, member=member)
 

@@ -105,7 +105,7 @@ def test_a_vendors_own_https_webhook_is_accepted(english, team, kind, url):
 def test_a_webhook_off_the_vendors_host_is_refused_with_the_expected_address(english, team, kind, url):
     with VENDOR_ONLY:
         response = add_robot(english, kind=kind, webhook_url=url)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not Robot.objects.exists()
     expected = {
         "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=…",
@@ -149,7 +149,7 @@ def test_editing_a_robot_onto_an_internal_address_is_refused(english, team):
             {"kind": "dingtalk", "name": "群", "webhook_url": "http://169.254.169.254/latest/meta-data/", "rate_per_minute": 20},
             HTTP_ACCEPT_LANGUAGE="en",
         )
-    assert response.status_code == 200
+    assert response.status_code == 400
     robot.refresh_from_db()
     assert robot.webhook_url == "https://oapi.dingtalk.com/robot/send?access_token=a"
 

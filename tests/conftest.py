@@ -93,6 +93,11 @@ def service_member(team):
 
 
 @pytest.fixture
+def operations_member(team):
+    return member_with_role(team, "operations", username="op1", display_name="吴运营")
+
+
+@pytest.fixture
 def director(team):
     return member_with_role(team, "director", lead=True, username="boss", display_name="张总监", is_director=True)
 

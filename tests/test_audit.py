@@ -146,10 +146,10 @@ def test_the_chinese_page_shows_choice_labels_not_codes(ticked, director):
     assert "open" not in page.split("<tbody>")[1]
 
 
-def test_a_count_tick_shows_an_empty_before_as_a_dash(service_member, director, generate, frozen):
+def test_a_count_tick_shows_an_empty_before_as_a_dash(operations_member, director, generate, frozen):
     generate()
-    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5", kind=ItemKind.COUNT)
-    tick_record(item=item, actor=service_member, now=MONDAY, value="10")
+    item = ChecklistItem.objects.get(checklist__member=operations_member, playbook_id="SC-CS-5", kind=ItemKind.COUNT)
+    tick_record(item=item, actor=operations_member, now=MONDAY, value="10")
     assert "Value: – → 10.00" in _page(director)
 
 

@@ -91,10 +91,10 @@ def test_a_plain_form_post_works_without_javascript(logged_in, warehouse_member,
     assert item.status == "open"
 
 
-def test_a_bad_input_shows_a_clear_message_and_saves_nothing(client, service_member, generate, frozen):
-    client.force_login(service_member.user)
+def test_a_bad_input_shows_a_clear_message_and_saves_nothing(client, operations_member, generate, frozen):
+    client.force_login(operations_member.user)
     generate()
-    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5")
+    item = ChecklistItem.objects.get(checklist__member=operations_member, playbook_id="SC-CS-5")
     body = client.post(f"/items/{item.pk}/tick/", {"action": "done", "value": "7"}, HTTP_HX_REQUEST="true").content.decode()
     assert "10" in body
     assert 'class="errors"' in body

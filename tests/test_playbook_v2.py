@@ -57,3 +57,21 @@ def test_the_new_self_checks_of_version_2_sit_in_their_role_s_list(team):
     assert where["SC-OPS-13"] == "operations"
     assert where["SC-PRO-8"] == "promotion"
     assert where["SC-CS-7"] == "service"
+
+
+def test_the_items_that_check_another_role_s_work_are_operations_items(team):
+    """PLAYBOOK v2: SC-CS-5, SC-CS-6 and SC-WH-4 sit in 运营's list in 001 (运营 checks 客服's chats, sees to problem
+    orders, contacts the warehouse); no 客服 or 仓库 list carries them."""
+    for playbook_id in ("SC-CS-5", "SC-CS-6", "SC-WH-4"):
+        roles = set(
+            TemplateItem.objects.filter(template__team=team, playbook_id=playbook_id).values_list("template__role__code", flat=True)
+        )
+        assert roles == {"operations"}, playbook_id
+    chats = TemplateItem.objects.get(template__team=team, playbook_id="SC-CS-5")
+    assert (chats.kind, chats.target) == ("count", 10)
+
+
+def test_the_daily_posts_are_customer_service_work(team):
+    from checklists.models import DutyTemplate
+
+    assert DutyTemplate.objects.get(team=team, playbook_id="T-CONTENT").role.code == "service"  # 会员运营 (000 五)

@@ -66,12 +66,12 @@ def test_a_page_opened_before_the_item_was_ticked_cannot_turn_done_into_not_done
     assert TickEvent.objects.count() == 1
 
 
-def test_a_count_short_of_its_target_is_marked_not_done_with_the_reason(team, generate, service_member):
+def test_a_count_short_of_its_target_is_marked_not_done_with_the_reason(team, generate, operations_member):
     generate()
-    item = ChecklistItem.objects.get(checklist__member=service_member, playbook_id="SC-CS-5")  # 10 chats checked
+    item = ChecklistItem.objects.get(checklist__member=operations_member, playbook_id="SC-CS-5")  # 10 chats checked
     with pytest.raises(ValidationError, match="备注"):
-        tick_record(item=item, actor=service_member, now=MONDAY, status="not_done")
-    done, _ = tick_record(item=item, actor=service_member, now=MONDAY, status="not_done", note="只抽查了 6 条，客人太多")
+        tick_record(item=item, actor=operations_member, now=MONDAY, status="not_done")
+    done, _ = tick_record(item=item, actor=operations_member, now=MONDAY, status="not_done", note="只抽查了 6 条，客人太多")
     assert done.status == "not_done"
 
 
@@ -87,7 +87,7 @@ def test_undo_reopens_and_is_recorded_and_idempotent(wh_items, warehouse_member)
 
 def test_a_tick_after_the_due_time_is_late(wh_items, warehouse_member):
     on_time, _ = tick_record(item=wh_items["SC-WH-2"], actor=warehouse_member, now=MONDAY)
-    late, _ = tick_record(item=wh_items["SC-WH-4"], actor=warehouse_member, now=MONDAY.replace(hour=10, minute=1))
+    late, _ = tick_record(item=wh_items["SC-WH-1a"], actor=warehouse_member, now=MONDAY.replace(hour=10, minute=1))
     assert not on_time.is_late
     assert late.is_late
 
@@ -105,12 +105,14 @@ def test_the_group_is_done_when_all_sub_items_are_and_reopens_with_one(wh_items,
     assert ChecklistItem.objects.get(pk=wh_items["SC-WH-1"].pk).status == "open"
 
 
-def test_a_count_needs_its_target_or_a_not_done_note(cs_items, service_member):
+def test_a_count_needs_its_target_or_a_not_done_note(generate, operations_member):
+    generate()
+    chats = ChecklistItem.objects.get(checklist__member=operations_member, playbook_id="SC-CS-5")  # 运营's, PLAYBOOK v2
     with pytest.raises(ValidationError, match="目标是 10，你填的是 7"):
-        tick_record(item=cs_items["SC-CS-5"], actor=service_member, now=MONDAY, value="7")
+        tick_record(item=chats, actor=operations_member, now=MONDAY, value="7")
     with pytest.raises(ValidationError, match="请填写完成的数量"):
-        tick_record(item=cs_items["SC-CS-5"], actor=service_member, now=MONDAY)
-    item, _ = tick_record(item=cs_items["SC-CS-5"], actor=service_member, now=MONDAY, value="10")
+        tick_record(item=chats, actor=operations_member, now=MONDAY)
+    item, _ = tick_record(item=chats, actor=operations_member, now=MONDAY, value="10")
     assert item.value == 10
 
 

@@ -137,8 +137,8 @@ def language_switch(page, code: str) -> None:
 
 
 @pytest.fixture
-def today_lists(team: Team, warehouse_member: Member, service_member: Member) -> dict[str, Checklist]:
-    """Today's lists for the warehouse and the service member, whatever the real date and time.
+def today_lists(team: Team, warehouse_member: Member, service_member: Member, operations_member: Member) -> dict[str, Checklist]:
+    """Today's lists for the warehouse and the service member (and 运营's afternoon list), whatever the real date and time.
 
     Today (Shanghai) is made a working day for the team and every template is due from 00:00.
     """
@@ -149,7 +149,8 @@ def today_lists(team: Team, warehouse_member: Member, service_member: Member) ->
     assert result.checklists_created >= 2, result
     return {
         "warehouse": Checklist.objects.get(assignee=warehouse_member, date=local_date(now)),
-        "service": Checklist.objects.get(assignee=service_member, date=local_date(now)),
+        "service": Checklist.objects.get(assignee=service_member, date=local_date(now), template__playbook_id="SC-CS"),
+        "operations": Checklist.objects.get(assignee=operations_member, date=local_date(now), template__playbook_id="SC-OPS-PM"),
     }
 
 

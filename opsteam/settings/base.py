@@ -170,6 +170,29 @@ OPSTEAM_ROBOT_HOSTS = env_origins_by_key(
     keys={"dingtalk", "wecom", "feishu"},
 )
 
+# Workplace suite apps (issue 21, docs/integrations.md). The vendors' hosts per part of their API; one
+# OPSTEAM_SUITE_BASE_<KIND> (e.g. http://127.0.0.1:8100 for a local fake) replaces all of a vendor's hosts.
+_SUITE_HOSTS = {
+    "dingtalk": {"oapi": "https://oapi.dingtalk.com", "api": "https://api.dingtalk.com", "login": "https://login.dingtalk.com"},
+    "wecom": {"api": "https://qyapi.weixin.qq.com", "oauth": "https://open.weixin.qq.com", "login": "https://login.work.weixin.qq.com"},
+    "feishu": {"api": "https://open.feishu.cn", "login": "https://accounts.feishu.cn"},
+}
+OPSTEAM_SUITE_HOSTS = {
+    kind: dict.fromkeys(parts, env_url(f"OPSTEAM_SUITE_BASE_{kind.upper()}", "", schemes={"http", "https"}).rstrip("/"))
+    if env_str(f"OPSTEAM_SUITE_BASE_{kind.upper()}", "")
+    else parts
+    for kind, parts in _SUITE_HOSTS.items()
+}
+# The suites' access tokens and replay guard live in Redis (the broker's when this is empty and it is Redis).
+OPSTEAM_SUITE_REDIS_URL = env_str("OPSTEAM_SUITE_REDIS_URL", "")
+# The key sealing the suites' credentials at rest (SECRET_KEY when empty); old keys, comma-separated, still open them.
+OPSTEAM_FIELD_KEY = env_str("OPSTEAM_FIELD_KEY", "")
+OPSTEAM_FIELD_KEY_FALLBACKS = env_list("OPSTEAM_FIELD_KEY_FALLBACKS", [])
+# A rate-limited suite message waits this long when the vendor does not say (Feishu's x-ogw-ratelimit-reset does).
+OPSTEAM_SUITE_RATE_DELAY_SECONDS = env_int("OPSTEAM_SUITE_RATE_DELAY_SECONDS", 60, minimum=1)
+# A callback older (or newer) than this, or one whose nonce was seen within it, is refused as a replay.
+OPSTEAM_SUITE_CALLBACK_WINDOW_SECONDS = env_int("OPSTEAM_SUITE_CALLBACK_WINDOW_SECONDS", 300, minimum=30)
+
 # Email
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -89,3 +89,7 @@ def meetings_for_team(team_id: int, now_iso: str) -> str:
     from checklists.services.meetings import meetings_create_due
 
     return str(meetings_create_due(team=Team.objects.get(pk=team_id), now=datetime.fromisoformat(now_iso)))
+
+
+# The suite apps' tasks (issue 21) live in their room; importing them here registers them with the worker.
+from checklists.notify.suites.tasks import suite_card_update_task  # noqa: E402, F401

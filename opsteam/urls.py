@@ -16,6 +16,7 @@ urlpatterns = [
     # against every page pattern (issue 8: about 0.5 ms of a tick on the bench machine).
     path("api/v1/", include("opsteam.api_urls")),
     path("", include("checklists.urls")),
+    path("", include("checklists.notify.suites.urls")),
     path("", include("checklists.urls_board")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.

@@ -51,6 +51,7 @@ from checklists.models.tasks import (
     TaskStatus,
 )
 from checklists.models.templates import ChecklistTemplate, ItemKind, Scheduled, ScheduleKind, TemplateItem
+from checklists.notify.suites.models import CardAction, ImportProposal, SuiteApp, SuiteKind, SuiteLink, SuiteMessage  # issue 21
 
 __all__ = [
     "ActionItem",
@@ -61,6 +62,7 @@ __all__ = [
     "AttendanceStatus",
     "Cadence",
     "Campaign",
+    "CardAction",
     "CampaignPhase",
     "CampaignStep",
     "CampaignTemplate",
@@ -76,6 +78,7 @@ __all__ = [
     "EscalationLevel",
     "EscalationPolicy",
     "EscalationStatus",
+    "ImportProposal",
     "ItemKind",
     "ItemStatus",
     "Meeting",
@@ -95,6 +98,10 @@ __all__ = [
     "RobotKind",
     "RobotSend",
     "ScheduleKind",
+    "SuiteApp",
+    "SuiteKind",
+    "SuiteLink",
+    "SuiteMessage",
     "Scheduled",
     "Task",
     "TaskEvent",

@@ -142,6 +142,8 @@ class Robot(models.Model):
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     ROBOT = "robot", _("Group robot")
+    # A personal message through the shop's DingTalk / WeCom / Feishu app (issue 21).
+    SUITE = "suite", _("Workplace app")
 
 
 class DeliveryStatus(models.TextChoices):

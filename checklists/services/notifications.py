@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 
 from checklists.models import Channel, Delivery, DeliveryStatus, EscalationStatus, Notification, Robot
 from checklists.models.notifications import robot_webhook_problem
+from checklists.notify.suites.deliver import suite_deliveries_flush
+from checklists.notify.suites.links import suite_linked
 from checklists.services.robots import RobotMessage, robot_deliver, robot_message_chunks, robot_reserve_sends
 from roles.models import Member, Role, Team
 
@@ -118,13 +120,14 @@ def notification_create_many(*, team: Team, specs: Iterable[NotificationSpec], n
         if spec.recipient.team_id != team.pk:
             raise ValidationError(_("A notification can only go to a member of the team."))
     robots = list(Robot.objects.filter(team=team, is_active=True))
-    wants_email = {
-        pk
-        for pk, email, by_email in Member.objects.filter(pk__in={s.recipient.pk for s in specs}).values_list(
-            "pk", "user__email", "notify_by_email"
-        )
-        if email and by_email
-    }
+    # Issue 21: in the same read, who is linked to the team's active suite app (their personal card).
+    contacts = list(
+        Member.objects.filter(pk__in={s.recipient.pk for s in specs})
+        .annotate(in_suite=suite_linked())
+        .values_list("pk", "user__email", "notify_by_email", "in_suite")
+    )
+    wants_email = {pk for pk, email, by_email, _suite in contacts if email and by_email}
+    wants_suite = {pk for pk, _email, _by_email, in_suite in contacts if in_suite}
     with transaction.atomic():
         notifications = Notification.objects.bulk_create(
             [
@@ -155,6 +158,8 @@ def notification_create_many(*, team: Team, specs: Iterable[NotificationSpec], n
             }
             if spec.recipient.pk in wants_email:
                 deliveries.append(Delivery(channel=Channel.EMAIL, **row))
+            if spec.recipient.pk in wants_suite:
+                deliveries.append(Delivery(channel=Channel.SUITE, **row))
             role_id = spec.role.pk if spec.role else None
             deliveries.extend(Delivery(channel=Channel.ROBOT, robot=robot, **row) for robot in robots if robot.role_id in (None, role_id))
         Delivery.objects.bulk_create(deliveries)
@@ -406,6 +411,9 @@ def _flush_claimed(ids: list[int], *, now: datetime, summary: FlushSummary) -> N
 
     with translation.override(settings.LANGUAGE_CODE):
         _flush_emails([d for d in live if d.channel == Channel.EMAIL], now=now, summary=summary)
+        suite = [d for d in live if d.channel == Channel.SUITE]
+        if suite:
+            suite_deliveries_flush(suite, now=now, summary=summary)
         by_robot: dict[int, list[Delivery]] = defaultdict(list)
         for delivery in live:
             if delivery.channel == Channel.ROBOT:

@@ -412,6 +412,9 @@ def delivery_failure_label(*, channel: str, error_code: str) -> str:
         return _("Not sent: an error inside OpsTeam; the server log has the details.")
     if channel == "email":
         return _("Refused by the mail server (%(code)s)") % {"code": error_code}
+    if channel == "suite":
+        # Issue 21: a personal card through DingTalk / WeCom / Feishu (docs/integrations.md lists the codes).
+        return _("The workplace app refused the message (code %(code)s).") % {"code": error_code}
     if error_code.isdigit() and 400 <= int(error_code) <= 599:
         return _("The robot's server refused the message (HTTP %(status)s).") % {"status": error_code}
     return _("The robot refused the message (code %(code)s).") % {"code": error_code}

@@ -19,6 +19,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from checklists.models import DeliveryStatus, EscalationStatus, ItemStatus, Notification, TaskStatus
 from checklists.notify.suites import adapter_for, call_with_token
@@ -62,9 +63,9 @@ def notification_card(notification: Notification, *, member: Member, app: SuiteA
         buttons: list[CardButton] = []
         wanted = []
         if len(subjects) == 1:
-            wanted.append(("done", _("Done")))
+            wanted.append(("done", pgettext("card button", "Done")))
         if open_escalations:
-            wanted.append(("ack", _("Got it")))
+            wanted.append(("ack", pgettext("card button", "Got it")))
         for action, label in wanted:
             url = ""
             if app.kind == "dingtalk":
@@ -73,7 +74,7 @@ def notification_card(notification: Notification, *, member: Member, app: SuiteA
             buttons.append(CardButton(action=action, label=label, url=url))
         target = reverse("notification-open", args=[notification.pk])
         open_url = _absolute(reverse("suite-app", args=[app.team.slug]) + "?next=" + target)
-        buttons.append(CardButton(action="open", label=_("Open"), url=open_url))
+        buttons.append(CardButton(action="open", label=pgettext("card button", "Open"), url=open_url))
         title = f"[{_('Urgent')}] {notification.title}" if notification.urgent else notification.title
     return Card(
         notification_id=notification.pk,

@@ -13,5 +13,6 @@ urlpatterns = [
     path("board/export.xlsx", views_board.export, name="board-export"),
     path("board/figures/", views_board.figures, name="board-figures"),
     path("board/import/", views_board.import_figures, name="board-import"),
+    path("board/import/layouts/", views_board.import_layouts, name="board-import-layouts"),
     path("board/targets/", views_board.targets, name="board-targets"),
 ]

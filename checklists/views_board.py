@@ -21,7 +21,7 @@ from checklists.selectors.board_export import board_workbook
 from opsteam.lib.clock import local_date
 from opsteam.lib.params import date_parse, date_query
 from roles.access import member_required
-from roles.models import Member, MetricEntry, MetricKind, MetricScope, Role, SplitKind, Target
+from roles.models import ImportLayout, Member, MetricEntry, MetricKind, MetricScope, Role, SplitKind, Target
 from roles.selectors.kpi import (
     figures_by_day,
     member_can_enter_figures,
@@ -31,9 +31,11 @@ from roles.selectors.kpi import (
     metric_list,
     metric_value,
     scorecard_get,
+    totals_over,
     week_view,
 )
-from roles.services.kpi import day_figures_save, entries_import, target_set
+from roles.services.kpi import day_figures_save, target_set
+from roles.services.kpi_import import entries_import, entries_import_confirm, import_layout_save, plan_token
 
 ITEMS_SHOWN = 500  # a whole team's day can be thousands of items: pick a role, a member or a status to see the rest
 
@@ -146,9 +148,11 @@ def kpi_detail(request: HttpRequest) -> HttpResponse:
     days = []
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
-        figures = by_day.get(day, {})
+        figures = totals_over({day: by_day.get(day, {})}, metrics=list(metrics.values()))  # with 运营成本 from its lines
+        # A mean (客单价均值) shows each day's ratio, the values it averages.
+        shown = metric.numerator if metric.kind == MetricKind.MEAN else metric
         days.append(
-            {"day": day, "parts": [figures.get(p.code) for p in parts], "value": metric_format(metric, metric_value(metric, figures))}
+            {"day": day, "parts": [figures.get(p.code) for p in parts], "value": metric_format(shown, metric_value(shown, figures))}
         )
     card = scorecard_get(team=request.member.team, start=start, end=end)
     context = {"metric": metric, "days": days, "parts": parts, "row": card.row(metric.code), "start": start, "end": end}
@@ -271,25 +275,86 @@ def _figures_page(request: HttpRequest, *, day: date, posted) -> HttpResponse:
     )
 
 
+def _agent_choices(post) -> dict[str, str]:
+    """The preview's selects: agent-name-N (the name in the file) and agent-N (the member chosen for it)."""
+    return {post[key]: post.get("agent-" + key[len("agent-name-") :], "") for key in post if key.startswith("agent-name-")}
+
+
 @require_http_methods(["GET", "POST"])
 @member_required
 def import_figures(request: HttpRequest) -> HttpResponse:
+    """Import an export in two steps: the file gives a preview (nothing written), the preview's confirm writes it."""
     _require(member_can_enter_figures(member=request.member))
     team = request.member.team
     headers = [m for m in metric_list(team=team) if m.kind == MetricKind.BASE and m.scope == MetricScope.SHOP]
-    context = {"headers": headers}
+    layouts = list(ImportLayout.objects.filter(team=team, is_active=True).order_by("order", "id"))
+    context = {
+        "headers": headers,
+        "layouts": layouts,
+        "members": members_recording_figures(team=team),
+        "can_edit_layouts": member_can_set_targets(member=request.member),
+    }
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            context["errors"] = [_("Choose a file to import.")]
-            return render(request, "board/import.html", context, status=400)
+        now = timezone.now()
         try:
-            result = entries_import(team=team, content=upload.read(), filename=upload.name, actor=request.member, now=timezone.now())
+            if request.POST.get("token"):
+                context["result"] = entries_import_confirm(
+                    team=team, token=request.POST["token"], actor=request.member, now=now, agents=_agent_choices(request.POST)
+                )
+            else:
+                upload = request.FILES.get("file")
+                if upload is None:
+                    raise ValidationError(_("Choose a file to import."))
+                day = date_parse(request.POST.get("date")) if request.POST.get("date") else None
+                result = entries_import(
+                    team=team,
+                    content=upload.read(),
+                    filename=upload.name,
+                    actor=request.member,
+                    now=now,
+                    layout=request.POST.get("layout") or None,
+                    day=day,
+                    dry_run=True,
+                )
+                context["preview"] = result.plan
+                context["token"] = plan_token(team=team, actor=request.member, plan=result.plan)
         except ValidationError as exc:
             context["errors"] = exc.messages
             return render(request, "board/import.html", context, status=400)
-        context["result"] = result
     return render(request, "board/import.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def import_layouts(request: HttpRequest) -> HttpResponse:
+    """The director maps a team's own export columns to metrics: one layout per export, one line per column."""
+    if not member_can_set_targets(member=request.member):
+        raise PermissionDenied(_("Only the director changes the file layouts."))
+    team = request.member.team
+    errors = []
+    if request.method == "POST":
+        try:
+            import_layout_save(
+                team=team,
+                code=request.POST.get("code", ""),
+                name=request.POST.get("name", ""),
+                columns=request.POST.get("columns", ""),
+                signature=request.POST.get("signature", ""),
+                per_member=request.POST.get("per_member") == "on",
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, _("File layout saved."))
+            return redirect("board-import-layouts")
+    layouts = list(ImportLayout.objects.filter(team=team).order_by("order", "id"))
+    metrics = [m for m in metric_list(team=team) if m.kind == MetricKind.BASE]
+    return render(
+        request,
+        "board/import_layouts.html",
+        {"layouts": layouts, "metrics": metrics, "errors": errors, "posted": request.POST if errors else None},
+        status=400 if errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -444,9 +509,16 @@ def _tiles(data: Board) -> tuple[list[Tile], list[Tile]]:
                 Tile(
                     label=_("Sales this month"),
                     value=month.display,
-                    sub=(_("target %(target)s") % {"target": month.target_display} + share)
-                    if month.target is not None
-                    else _("no target set"),
+                    sub="; ".join(
+                        p
+                        for p in (
+                            (_("target %(target)s") % {"target": month.target_display} + share)
+                            if month.target is not None
+                            else _("no target set"),
+                            month.coverage,
+                        )
+                        if p
+                    ),
                     tone="" if month.on_target is None else "best" if month.on_target else "pass",
                     href=_kpi_href("sales", start, day),
                     test_id="tile-sales-month",
@@ -486,7 +558,15 @@ def _tiles(data: Board) -> tuple[list[Tile], list[Tile]]:
                 Tile(
                     label=row.metric.name,
                     value=row.display,
-                    sub=_("target %(target)s") % {"target": row.target_display} if row.target is not None else "",
+                    sub="; ".join(
+                        p
+                        for p in (
+                            _("target %(target)s") % {"target": row.target_display} if row.target is not None else "",
+                            row.coverage,
+                            *row.notes,
+                        )
+                        if p
+                    ),
                     tone="" if row.on_target is None else "best" if row.on_target else "pass",
                     href=_kpi_href(row.metric.code, start, day),
                     test_id=f"tile-{row.metric.code}",

@@ -19,7 +19,8 @@ from opsteam.lib.clock import local_date
 from opsteam.parsers import JSONParser
 from roles.models import Member
 from roles.selectors.kpi import Scorecard, figures_by_day, member_can_enter_figures, scorecard_get
-from roles.services.kpi import entries_import, entry_save
+from roles.services.kpi import entry_save
+from roles.services.kpi_import import ImportPlan, entries_import
 
 MAX_RANGE_DAYS = 366
 
@@ -61,7 +62,55 @@ class EntryInputSerializer(serializers.Serializer):
 
 
 class ImportInputSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=".xlsx, or .csv in UTF-8 (with or without BOM) or GBK")
+    file = serializers.FileField(help_text=".xlsx, .xls, or .csv / tab-separated text in UTF-8 (with or without BOM), GBK or UTF-16")
+    dry_run = serializers.BooleanField(required=False, default=False, help_text="true: the preview only, nothing written")
+    layout = serializers.SlugField(required=False, max_length=40, help_text="a file layout's code; default: recognised by its columns")
+    date = DateField(required=False, help_text="the day of an export without a 日期 column (a 客服 export)")
+    agents = serializers.JSONField(required=False, binary=True, help_text='{"name in the export": member id}: 客服 names mapped once')
+
+    def validate_agents(self, value):
+        if not isinstance(value, dict) or len(value) > 500 or not all(isinstance(k, str) and len(k) <= 100 for k in value):
+            raise serializers.ValidationError(_('Send {"name in the export": member id, ...}.'))
+        return value
+
+
+def _plan_data(plan: ImportPlan) -> dict:
+    """The preview: each column and what it becomes, skipped rows and why, per day before → after and what stays."""
+    return {
+        "layout": plan.layout.code,
+        "layout_name": plan.layout.name,
+        "columns": [{"header": c.header, "becomes": c.becomes or None, "reason": c.reason or None} for c in plan.columns],
+        "skipped": [{"row": row, "reason": reason} for row, reason in plan.skipped],
+        "notes": plan.notes,
+        "warnings": plan.warnings,
+        "days": [
+            {
+                "date": d.day.isoformat(),
+                "who": d.who or None,
+                "changes": [
+                    {
+                        "metric": c.metric.code,
+                        "name": c.metric.name,
+                        "before": _num(c.before),
+                        "after": _num(c.after),
+                        "summed": c.sum_text or None,
+                    }
+                    for c in d.changes
+                ],
+                "kept": [{"metric": m.code, "name": m.name, "value": _num(v)} for m, v in d.kept],
+            }
+            for d in plan.per_day
+        ],
+        "periods": [
+            {
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat(),
+                "changes": [{"metric": c.metric.code, "before": _num(c.before), "after": _num(c.after)} for c in p.changes],
+            }
+            for p in plan.per_period
+        ],
+        "unmapped_agents": plan.unmapped_agents,
+    }
 
 
 def _num(value) -> float | None:
@@ -236,16 +285,29 @@ def entries(request):
 @permission_classes([IsTeamMember])
 @parser_classes([MultiPartParser])
 def kpi_import(request):
-    """Import a shop's analytics export: all rows or none (400 with each bad row's number and reason)."""
+    """Import a shop's analytics export: all rows or none (400 with each bad row's number and reason). dry_run=true
+    answers the preview (columns, skipped rows, per day before → after) and writes nothing."""
     board_scope(viewer=request.member)
     if not member_can_enter_figures(member=request.member):
         raise PermissionDenied(_("Only the director and the role leads enter the shop's figures."))
     data = ImportInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     upload = data.validated_data["file"]
-    result = entries_import(team=request.member.team, content=upload.read(), filename=upload.name, actor=request.member, now=timezone.now())
+    result = entries_import(
+        team=request.member.team,
+        content=upload.read(),
+        filename=upload.name,
+        actor=request.member,
+        now=timezone.now(),
+        layout=data.validated_data.get("layout"),
+        day=data.validated_data.get("date"),
+        agents=data.validated_data.get("agents"),
+        dry_run=data.validated_data["dry_run"],
+    )
     return Response(
         {
+            "dry_run": not result.written,
+            "preview": _plan_data(result.plan),
             "days": [d.isoformat() for d in result.days],
             "replaced": [d.isoformat() for d in result.replaced],
             "figures": result.figures,
@@ -253,7 +315,9 @@ def kpi_import(request):
             "per_day": [{"date": d.day.isoformat(), "replaced": d.replaced, "added": d.added, "kept": d.kept} for d in result.per_day],
             "message": " ".join(
                 [
-                    _("Imported %(figures)d figures for %(days)d days; figures the file does not carry were kept.")
+                    _("Nothing was written: this is the preview.")
+                    if not result.written
+                    else _("Imported %(figures)d figures for %(days)d days; figures the file does not carry were kept.")
                     % {"figures": result.figures, "days": len(result.days)},
                     *(d.summary for d in result.per_day),
                 ]

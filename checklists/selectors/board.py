@@ -20,7 +20,7 @@ from checklists.models.runs import LATE
 from checklists.models.tasks import ProblemOrder, Task, TaskStatus
 from roles.models import Member, Role
 from roles.selectors import Level, member_led_role_ids, member_level
-from roles.selectors.kpi import Scorecard, daily_targets, figures_by_day, metric_list, scorecard_get, targets_in, totals_over
+from roles.selectors.kpi import Scorecard, daily_targets, figures_by_day, metric_list, metric_value, scorecard_get, targets_in, totals_over
 
 TREND_DAYS = (7, 30, 90)
 BOARD_LIMIT = 100  # escalations and overdue duties shown; the count says when there are more
@@ -324,9 +324,11 @@ def board_trends(*, scope: BoardScope, end: date, days: int, now: datetime) -> d
     metrics = {m.code: m for m in metric_list(team=team)}
 
     def roi(day: date) -> float | None:
-        figures = by_day.get(day, {})
-        spend = figures.get("ad_spend")
-        return round(float(figures["sales"] / spend), 2) if spend and "sales" in figures else None
+        # K-ROI: 支付金额 ÷ 运营成本 (every cost line), as the board's tile (issue 18), not ÷ ad spend.
+        if "roi" not in metrics:
+            return None
+        value = metric_value(metrics["roi"], totals_over({day: by_day.get(day, {})}, metrics=list(metrics.values())))
+        return round(float(value), 2) if value is not None else None
 
     def percent(day: date) -> int | None:
         row = completion.get(day)
@@ -339,8 +341,12 @@ def board_trends(*, scope: BoardScope, end: date, days: int, now: datetime) -> d
         "sales": [float(by_day[d]["sales"]) if "sales" in by_day.get(d, {}) else None for d in labels],
         "sales_target": [round(float(targets[d]), 2) if d in targets else None for d in labels],
         "roi": [roi(d) for d in labels],
-        "period_roi": round(float(totals["sales"] / totals["ad_spend"]), 2) if totals.get("ad_spend") and "sales" in totals else None,
+        "period_roi": _rounded(metric_value(metrics["roi"], totals)) if "roi" in metrics else None,
     }
+
+
+def _rounded(value) -> float | None:
+    return round(float(value), 2) if value is not None else None
 
 
 def completion_by_day(*, scope: BoardScope, start: date, end: date, now: datetime) -> dict[date, Completion]:

@@ -2,15 +2,18 @@
 what each role is for (responsibility.py)."""
 
 from roles.models.kpi import (
+    AgentName,
     Aggregation,
     Direction,
     EntrySource,
+    ImportLayout,
     Kpi,
     KpiKind,
     Metric,
     MetricEntry,
     MetricKind,
     MetricScope,
+    PeriodFigure,
     SplitKind,
     Target,
     Tone,
@@ -29,12 +32,14 @@ from roles.models.team import (
 )
 
 __all__ = [
+    "AgentName",
     "Aggregation",
     "CalendarGap",
     "CalendarOverride",
     "Cover",
     "Direction",
     "EntrySource",
+    "ImportLayout",
     "Kpi",
     "KpiKind",
     "Member",
@@ -43,6 +48,7 @@ __all__ = [
     "MetricEntry",
     "MetricKind",
     "MetricScope",
+    "PeriodFigure",
     "PlaybookRow",
     "Responsibility",
     "Role",

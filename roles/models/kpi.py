@@ -15,6 +15,10 @@ from roles.models.team import Member, PlaybookRow, Role, Team
 class MetricKind(models.TextChoices):
     BASE = "base", _("Recorded figure")
     RATIO = "ratio", _("Ratio of two figures")
+    # K-ROI's 运营成本 (001 §1 B): 广告费 + 免邮费 + 打折促销 等, the recorded figures whose part_of is this one.
+    SUM = "sum", _("Sum of recorded figures")
+    # 客单价均值, 全店转化率均值 (002 销售15, 19): the days' ratios added up and divided by the days, never the pooled ratio.
+    MEAN = "mean", _("Average of daily ratios")
 
 
 class Direction(models.TextChoices):
@@ -59,6 +63,22 @@ class Metric(PlaybookRow):
     aliases = models.CharField(
         _("other names"), max_length=200, blank=True, help_text=_("Other column headers the import accepts, separated by |")
     )
+    # A cost line (直通车花费, 免邮费, 打折促销, or one the team adds) adds into a sum such as 运营成本.
+    part_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lines",
+        verbose_name=_("adds into"),
+        help_text=_("A sum (such as 运营成本) this figure is one line of"),
+    )
+    # 访客数 and 支付买家数 count each person once over a week or a month: the days' figures summed overstate them.
+    distinct = models.BooleanField(
+        _("counted once per period"),
+        default=False,
+        help_text=_("A week's or month's figure is not the sum of its days (访客数, 支付买家数)"),
+    )
     source = models.CharField(_("source"), max_length=40, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -71,10 +91,12 @@ class Metric(PlaybookRow):
         ordering = ["team", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["team", "code"], name="roles_metric_one_code_per_team"),
-            # A ratio is always computed from its two summed parts (never an average of daily ratios).
+            # A ratio is always computed from its two summed parts (never an average of daily ratios); a mean names
+            # the ratio whose daily values it averages (in numerator); a sum's parts are the figures that add into it.
             models.CheckConstraint(
-                condition=Q(kind="base", numerator__isnull=True, denominator__isnull=True)
-                | Q(kind="ratio", numerator__isnull=False, denominator__isnull=False),
+                condition=Q(kind__in=["base", "sum"], numerator__isnull=True, denominator__isnull=True)
+                | Q(kind="ratio", numerator__isnull=False, denominator__isnull=False)
+                | Q(kind="mean", numerator__isnull=False, denominator__isnull=True),
                 name="roles_metric_ratio_has_parts",
             ),
         ]
@@ -85,6 +107,11 @@ class Metric(PlaybookRow):
     @property
     def is_ratio(self) -> bool:
         return self.kind == MetricKind.RATIO
+
+    @property
+    def is_recorded(self) -> bool:
+        """A figure people enter or import (the others are computed from these)."""
+        return self.kind == MetricKind.BASE
 
     @property
     def is_share(self) -> bool:
@@ -101,9 +128,19 @@ class Metric(PlaybookRow):
     def clean(self) -> None:
         if self.is_ratio and (self.numerator is None or self.denominator is None):
             raise ValidationError(_("A ratio needs a numerator and a denominator."))
-        for part in (self.numerator, self.denominator):
-            if part is not None and (part.is_ratio or part.team_id != self.team_id):
-                raise ValidationError(_("A ratio's parts must be recorded figures of the same team."))
+        if self.kind == MetricKind.MEAN:
+            if self.numerator is None or not self.numerator.is_ratio or self.denominator is not None:
+                raise ValidationError(_("An average of daily ratios names the ratio (as numerator) and no denominator."))
+        elif self.kind == MetricKind.SUM and (self.numerator is not None or self.denominator is not None):
+            raise ValidationError(_("A sum has no numerator or denominator: its lines are the figures that add into it."))
+        elif self.is_ratio:
+            for part in (self.numerator, self.denominator):
+                if part is not None and (part.kind not in (MetricKind.BASE, MetricKind.SUM) or part.team_id != self.team_id):
+                    raise ValidationError(_("A ratio's parts must be recorded figures or sums of the same team."))
+        if self.part_of is not None and (
+            self.part_of.kind != MetricKind.SUM or self.part_of.team_id != self.team_id or not self.is_recorded
+        ):
+            raise ValidationError({"part_of": _("Only a recorded figure adds into a sum of the same team.")})
 
 
 class EntrySource(models.TextChoices):
@@ -303,3 +340,73 @@ class Kpi(PlaybookRow):
             ) from None
         if bounds != sorted(set(bounds)):
             raise ValidationError({"bands": _("Bands must go up: each one starts above the one before.")})
+
+
+class PeriodFigure(models.Model):
+    """A figure for a whole week or month from a period export (生意参谋's weekly 访客数 counts each visitor once)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="period_figures", verbose_name=_("metric"))
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2)
+    source = models.CharField(_("source"), max_length=10, choices=EntrySource.choices, default=EntrySource.IMPORT)
+    entered_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("entered by"))
+    entered_at = models.DateTimeField(_("entered at"))
+
+    class Meta:
+        verbose_name = _("period figure")
+        verbose_name_plural = _("period figures")
+        ordering = ["-start", "metric__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "metric", "start", "end"], name="roles_periodfigure_one_per_metric_period"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="roles_periodfigure_end_after_start"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="roles_periodfigure_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start}–{self.end} {self.metric_id}={self.value}"
+
+
+class ImportLayout(PlaybookRow):
+    """An export's columns and the metric each becomes (生意参谋, 京东商智, 拼多多, 抖店, 直通车, 客服 exports)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_layouts", verbose_name=_("team"))
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=60)
+    # {"访客数": "visitors", "统计日期": "@date", "客服": "@agent", "计划名称": "@label"}; empty: the metrics' names and aliases.
+    columns = models.JSONField(_("columns"), default=dict, blank=True)
+    # Headers that tell this export apart; all must be present for the import to pick it by itself.
+    signature = models.CharField(_("recognised by"), max_length=200, blank=True, help_text=_("Headers separated by |"))
+    per_member = models.BooleanField(_("one row per member"), default=False)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("import layout")
+        verbose_name_plural = _("import layouts")
+        ordering = ["team", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["team", "code"], name="roles_importlayout_one_code_per_team")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def signature_list(self) -> list[str]:
+        return [s.strip() for s in self.signature.split("|") if s.strip()]
+
+
+class AgentName(models.Model):
+    """A name or nickname an exported 客服 row carries (千牛, 赤兔), mapped once to the member it is."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    name = models.CharField(_("name in the export"), max_length=100)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="agent_names", verbose_name=_("member"))
+
+    class Meta:
+        verbose_name = _("agent name")
+        verbose_name_plural = _("agent names")
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="roles_agentname_one_per_team_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.member_id}"

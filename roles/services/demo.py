@@ -61,7 +61,11 @@ def kpi_demo_load(*, team: Team, now: datetime) -> int:
             "units": int(paid * 1.3),
             "sales": amount.quantize(Decimal("0.01")),
             "gross_profit": (amount * Decimal(str(round(rng.uniform(0.26, 0.34), 3)))).quantize(Decimal("0.01")),
-            "ad_spend": spend,
+            # K-ROI's cost lines (001 §1 B): 直通车 is most of the ad spend; 免邮费 and 打折促销 are costs too.
+            "ztc_spend": spend,
+            "ztc_sales": (spend * Decimal("2.4")).quantize(Decimal("0.01")),
+            "free_shipping": (amount * Decimal("0.06")).quantize(Decimal("0.01")),
+            "discounts": (amount * Decimal("0.08")).quantize(Decimal("0.01")),
             "total_cost": (amount * Decimal("0.72")).quantize(Decimal("0.01")),
             "clicks": clicks,
             "impressions": clicks * rng.randint(25, 40),

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
-import re
-import zipfile
-from collections.abc import Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from opsteam.lib.clock import local_date
@@ -26,6 +17,7 @@ from roles.models import (
     Aggregation,
     Direction,
     EntrySource,
+    ImportLayout,
     Kpi,
     KpiKind,
     Member,
@@ -40,8 +32,12 @@ from roles.models import (
 )
 from roles.models.kpi import MetricEntryChange
 
-FIGURE_KEYS = {"id", "code", "name", "unit", "direction", "periods", "aliases", "scope", "aggregation", "source"}
+FIGURE_KEYS = {
+    "id", "code", "name", "unit", "direction", "periods", "aliases", "scope", "aggregation", "source", "part_of", "distinct",
+}  # fmt: skip
 RATIO_KEYS = FIGURE_KEYS | {"numerator", "denominator"}
+MEAN_KEYS = FIGURE_KEYS | {"of"}
+LAYOUT_KEYS = {"id", "code", "name", "columns", "signature", "per_member"}
 KPI_KEYS = {"id", "name", "kind", "metric", "rule", "bands", "min_share", "tracked", "source"}
 SHARE_PLACES = Decimal("0.0001")
 
@@ -67,31 +63,75 @@ def _metric_values(row: dict, *, order: int, kind: str, parts: dict[str, Metric 
         "scope": MetricScope(row.get("scope", MetricScope.SHOP)),
         "aggregation": Aggregation(row.get("aggregation", Aggregation.SUM)),
         "source": str(row.get("source", "")),
+        "distinct": bool(row.get("distinct", False)),
         "order": order,
         **parts,
     }
 
 
+def _metric_of(team: Team, metrics: dict[str, Metric], code: str, *, kinds: tuple[str, ...]) -> Metric | None:
+    metric = metrics.get(code) or Metric.objects.filter(team=team, code=code).first()
+    return metric if metric is not None and metric.kind in kinds else None
+
+
 def metric_sync_from_playbook(*, team: Team, data: dict, report: SyncReport) -> dict[str, Metric]:
-    """Load PLAYBOOK §6 (figures first, then the ratios over them) into the team; returns them by code."""
+    """Load PLAYBOOK §6 and §7.6 into the team: sums, figures (a cost line names its sum), ratios, means of ratios,
+    then the import layouts; returns the metrics by code."""
     metrics: dict[str, Metric] = {}
     order = 0
+    none = {"numerator": None, "denominator": None, "part_of": None}
+    for row in data.get("sums", []):
+        _keys_check(row, FIGURE_KEYS)
+        order += 10
+        values = _metric_values(row, order=order, kind=MetricKind.SUM, parts=none)
+        metrics[row["code"]] = playbook_row_sync(Metric, lookup={"team": team, "code": row["code"]}, values=values, report=report)
     for row in data.get("figures", []):
         _keys_check(row, FIGURE_KEYS)
         order += 10
-        values = _metric_values(row, order=order, kind=MetricKind.BASE, parts={"numerator": None, "denominator": None})
+        part_of = None
+        if row.get("part_of"):
+            part_of = _metric_of(team, metrics, row["part_of"], kinds=(MetricKind.SUM,))
+            if part_of is None:
+                raise ValueError(f"Playbook row {row['id']}: part_of {row['part_of']!r} is not a sum.")
+        values = _metric_values(row, order=order, kind=MetricKind.BASE, parts={**none, "part_of": part_of})
         metrics[row["code"]] = playbook_row_sync(Metric, lookup={"team": team, "code": row["code"]}, values=values, report=report)
     for row in data.get("ratios", []):
         _keys_check(row, RATIO_KEYS)
         order += 10
-        parts = {}
+        parts = {"part_of": None}
         for part in ("numerator", "denominator"):
-            code = row[part]
-            parts[part] = metrics.get(code) or Metric.objects.filter(team=team, code=code, kind=MetricKind.BASE).first()
+            parts[part] = _metric_of(team, metrics, row[part], kinds=(MetricKind.BASE, MetricKind.SUM))
             if parts[part] is None:
-                raise ValueError(f"Playbook row {row['id']}: {part} {code!r} is not a recorded figure.")
+                raise ValueError(f"Playbook row {row['id']}: {part} {row[part]!r} is not a recorded figure or a sum.")
         values = _metric_values(row, order=order, kind=MetricKind.RATIO, parts=parts)
         metrics[row["code"]] = playbook_row_sync(Metric, lookup={"team": team, "code": row["code"]}, values=values, report=report)
+    for row in data.get("means", []):
+        _keys_check(row, MEAN_KEYS)
+        order += 10
+        ratio = _metric_of(team, metrics, row["of"], kinds=(MetricKind.RATIO,))
+        if ratio is None:
+            raise ValueError(f"Playbook row {row['id']}: of {row['of']!r} is not a ratio.")
+        values = _metric_values(row, order=order, kind=MetricKind.MEAN, parts={**none, "numerator": ratio})
+        metrics[row["code"]] = playbook_row_sync(Metric, lookup={"team": team, "code": row["code"]}, values=values, report=report)
+    for order, row in enumerate(data.get("import_layouts", []), start=1):
+        _keys_check(row, LAYOUT_KEYS)
+        columns = {str(header): str(code) for header, code in (row.get("columns") or {}).items()}
+        unknown = [code for code in columns.values() if not code.startswith("@") and code not in metrics]
+        if unknown:
+            raise ValueError(f"Playbook row {row['id']}: columns name metrics that are not defined: {unknown}.")
+        playbook_row_sync(
+            ImportLayout,
+            lookup={"team": team, "code": row["code"]},
+            values={
+                "playbook_id": row["id"],
+                "name": str(row["name"]),
+                "columns": columns,
+                "signature": "|".join(str(s) for s in row.get("signature", [])),
+                "per_member": bool(row.get("per_member", False)),
+                "order": order,
+            },
+            report=report,
+        )
     return metrics
 
 
@@ -246,290 +286,28 @@ def _entries_write(
     return counts
 
 
-# --- import ------------------------------------------------------------------------------------------------------
+# --- import: roles/services/kpi_import.py (reading the files: roles/services/kpi_files.py) -----------------------
 
-DATE_HEADERS = {"日期", "统计日期", "date", "Date", "时间"}
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_ERRORS = 20
-# The rows below the header and the unpacked size of a workbook are settings (OPSTEAM_IMPORT_MAX_ROWS,
-# OPSTEAM_IMPORT_MAX_UNZIPPED_BYTES). Columns past these are not read: an export has a few dozen.
-IMPORT_MAX_COLUMNS = 256
-# A zip entry this large that unpacks to more than ZIP_MAX_RATIO times its packed size is a bomb, not an export:
-# a sheet of figures packs about 5-20 to 1, and a small entry cannot do harm whatever its ratio.
-ZIP_RATIO_FROM = 1024 * 1024
-ZIP_MAX_RATIO = 100
-ZIP_MAX_ENTRIES = 1000
-
-
-@dataclass
-class ImportDay:
-    """One imported day: figures of the file that replaced recorded ones, new ones, and recorded ones kept."""
-
-    day: date
-    replaced: int
-    added: int
-    kept: int
-
-    @property
-    def summary(self) -> str:
-        return _("%(day)s: %(replaced)d replaced, %(added)d added, %(kept)d kept (not in the file).") % {
-            "day": self.day.isoformat(),
-            "replaced": self.replaced,
-            "added": self.added,
-            "kept": self.kept,
-        }
+_MOVED = {
+    "entries_import": "roles.services.kpi_import",
+    "entries_import_confirm": "roles.services.kpi_import",
+    "ImportResult": "roles.services.kpi_import",
+    "ImportDay": "roles.services.kpi_import",
+    "IMPORT_MAX_COLUMNS": "roles.services.kpi_files",
+    "MAX_IMPORT_BYTES": "roles.services.kpi_files",
+    "_rows_from_xlsx": "roles.services.kpi_files",
+    "_rows_from_csv": "roles.services.kpi_files",
+}
 
 
-@dataclass
-class ImportResult:
-    """What an import saved: the days, the days whose recorded figures it replaced, each day's counts, unknown columns."""
+def __getattr__(name: str):
+    """The import's names as they were imported from here before it had modules of its own (kpi_import imports this
+    module, so it cannot be imported at the top)."""
+    if name in _MOVED:
+        import importlib
 
-    days: list[date] = field(default_factory=list)
-    replaced: list[date] = field(default_factory=list)
-    figures: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
-    per_day: list[ImportDay] = field(default_factory=list)
-
-
-def _rows_from_csv(content: bytes) -> Iterator[list]:
-    """The rows one by one; a cell past csv's field limit (131,072 characters) or a broken line is a clear error."""
-    # Shop back-ends export UTF-8 (with or without a BOM) or GBK; GB18030 reads GBK and more.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(_("The file is neither UTF-8 nor GBK text: save it again as CSV (UTF-8) or as .xlsx."))
-    reader = csv.reader(io.StringIO(text))
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise ValidationError(
-                    _("Row %(row)d has a cell longer than %(max)s characters: this is not an export of daily figures.")
-                    % {"row": reader.line_num, "max": f"{csv.field_size_limit():,}"}
-                ) from None
-            raise ValidationError(
-                _("Row %(row)d cannot be read as CSV: save the file again as CSV (UTF-8) or as .xlsx.") % {"row": reader.line_num}
-            ) from None
-        yield row[:IMPORT_MAX_COLUMNS]
-
-
-def _xlsx_unreadable() -> ValidationError:
-    return ValidationError(_("This is not an Excel workbook (.xlsx) that can be read: open it in Excel and save it again."))
-
-
-def _zip_check(content: bytes) -> None:
-    """Refuse a workbook that would unpack to far more than an export of daily figures, before anything reads it.
-
-    An .xlsx is a zip of XML parts. The sizes checked are the ones the zip declares, and Python's zipfile never
-    unpacks more than an entry declares, so openpyxl cannot be made to read more than this allows.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise _xlsx_unreadable() from None
-    limit = settings.OPSTEAM_IMPORT_MAX_UNZIPPED_BYTES
-    if len(entries) > ZIP_MAX_ENTRIES or sum(entry.file_size for entry in entries) > limit:
-        raise ValidationError(
-            _("This workbook unpacks to more than %(max)d MB: export fewer days at a time, or save it as CSV.")
-            % {"max": limit // (1024 * 1024)}
-        )
-    if any(entry.file_size > ZIP_RATIO_FROM and entry.file_size > ZIP_MAX_RATIO * max(entry.compress_size, 1) for entry in entries):
-        raise ValidationError(
-            _("This workbook is packed far tighter than an export (over %(ratio)d to 1): open it in Excel and save it again.")
-            % {"ratio": ZIP_MAX_RATIO}
-        )
-
-
-def _rows_from_xlsx(content: bytes) -> Iterator[tuple]:
-    """The first worksheet's rows one by one (read-only mode streams the sheet; nothing holds every row at once)."""
-    _zip_check(content)
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for a file that is not a workbook
-        raise _xlsx_unreadable() from None
-    try:
-        if not workbook.worksheets:
-            raise ValidationError(
-                _("This workbook has no worksheet: open it in Excel, put the figures on the first sheet and save it again.")
-            )
-        # max_col: a sheet may declare 16,384 columns, and read-only mode pads every row to the declared width.
-        rows = workbook.worksheets[0].iter_rows(values_only=True, max_col=IMPORT_MAX_COLUMNS)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except Exception:  # a sheet that breaks off, or XML openpyxl cannot read, is found only as it is read
-                raise _xlsx_unreadable() from None
-            yield row
-    finally:
-        workbook.close()
-
-
-def _date(raw) -> date | None:
-    if isinstance(raw, datetime):
-        return raw.date()  # a naive spreadsheet date-time: its own calendar day, no time zone involved
-    if isinstance(raw, date):
-        return raw
-    text = str(raw or "").strip()
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?", text) or re.fullmatch(
-        r"(\d{4})(\d{2})(\d{2})", text
-    )
-    if not match:
-        raise ValueError(text)
-    return date(int(match[1]), int(match[2]), int(match[3]))
-
-
-def _without_unit(header: str) -> str:
-    """支付金额(元), 支付金额（元） and 总停留时长 (秒) are 支付金额 and 总停留时长: exports add the unit to the header."""
-    return re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", header)
-
-
-def _cell_text(cell) -> str:
-    return str(cell).strip().lstrip("\ufeff") if cell is not None else ""
-
-
-def entries_import(*, team: Team, content: bytes, filename: str, actor: Member | None, now: datetime) -> ImportResult:
-    """Import a shop's analytics export: all rows or none; the file's figures replace recorded ones, others are kept."""
-    if len(content) > MAX_IMPORT_BYTES:
-        raise ValidationError(_("The file is larger than 5 MB: export fewer days at a time."))
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        rows = _rows_from_xlsx(content)
-    elif name.endswith((".csv", ".txt")):
-        rows = _rows_from_csv(content)
-    else:
-        raise ValidationError(_("Upload an .xlsx or .csv file."))
-    # closing: a refusal half-way through leaves the workbook open otherwise, until the generator is collected.
-    with closing(rows):
-        parsed = _entries_parse(team=team, rows=rows, now=now)
-    return _entries_import_write(team=team, parsed=parsed, actor=actor, now=now)
-
-
-@dataclass
-class _Parsed:
-    """The file's figures by day, and the columns it has that are not figures (said back to the importer)."""
-
-    by_day: dict[date, dict[Metric, Decimal]]
-    ignored_columns: list[str]
-
-
-def _entries_parse(*, team: Team, rows: Iterator, now: datetime) -> _Parsed:
-    """Read the rows as they stream in; stop at the first MAX_ERRORS errors or past the row limit. Writes nothing."""
-    metrics = Metric.objects.filter(team=team, kind=MetricKind.BASE, is_active=True, scope=MetricScope.SHOP)
-    by_header = {}
-    for metric in metrics:
-        for label in (metric.name, metric.code, *metric.alias_list):
-            by_header.setdefault(label, metric)
-
-    # Exports often start with a title or notes: the header is the first row with a date column.
-    head = list(itertools.islice(rows, 20))
-    header_index = next((i for i, row in enumerate(head) if any(_cell_text(c) in DATE_HEADERS for c in row)), None)
-    if header_index is None:
-        raise ValidationError(_("No header row with a 日期 (date) column was found in the first 20 rows."))
-    header = [_cell_text(c) for c in head[header_index]]
-    date_col = next(i for i, h in enumerate(header) if h in DATE_HEADERS)
-    columns = {i: by_header.get(h) or by_header.get(_without_unit(h)) for i, h in enumerate(header) if i != date_col}
-    columns = {i: metric for i, metric in columns.items() if metric is not None}
-    ignored_columns = [h for i, h in enumerate(header) if h and i != date_col and i not in columns]
-    if not columns:
-        raise ValidationError(_("None of the columns is a known figure (for example 访客数, 浏览量, 支付金额, 支付买家数, 支付订单数)."))
-    duplicated = {m.name for m in columns.values() if list(columns.values()).count(m) > 1}
-    if duplicated:
-        raise ValidationError(_("These figures appear in two columns: %(names)s.") % {"names": "、".join(sorted(duplicated))})
-
-    errors: list[str] = []
-    parsed: dict[date, dict[Metric, Decimal]] = {}
-    first_row_of: dict[date, int] = {}
-    today = local_date(now)
-    max_rows = settings.OPSTEAM_IMPORT_MAX_ROWS
-    for index, row in enumerate(itertools.chain(head[header_index + 1 :], rows), start=header_index + 2):
-        if index - header_index - 1 > max_rows:
-            # Counted with the empty rows: reading a million empty rows is what this limit is for.
-            raise ValidationError(
-                _("The file has more than %(max)s rows below its header: import at most %(max)s days at a time. Nothing was imported.")
-                % {"max": f"{max_rows:,}"}
-            )
-        if not any(_cell_text(c) for c in row):
-            continue
-        line = _("Row %(row)d") % {"row": index}
-        try:
-            day = _date(row[date_col] if date_col < len(row) else None)
-        except (ValueError, TypeError):
-            errors.append(_("%(line)s: “%(value)s” is not a date (write 2026-11-23).") % {"line": line, "value": row[date_col]})
-            continue
-        if day is None:
-            errors.append(_("%(line)s: the date is empty.") % {"line": line})
-            continue
-        if day > today:
-            errors.append(_("%(line)s: %(day)s has not happened yet.") % {"line": line, "day": day.isoformat()})
-            continue
-        if day in first_row_of:
-            errors.append(
-                _("%(line)s: %(day)s is already in row %(first)d.") % {"line": line, "day": day.isoformat(), "first": first_row_of[day]}
-            )
-            continue
-        first_row_of[day] = index
-        values = {}
-        for col, metric in columns.items():
-            try:
-                value = _number(row[col] if col < len(row) else None, label=metric.name)
-            except ValidationError as exc:
-                # Translated as a whole so Chinese gets its full-width colon here too (第 3 行：访客数：…).
-                errors.extend(_("%(line)s: %(message)s") % {"line": line, "message": message} for message in exc.messages)
-                continue
-            if value is not None:
-                values[metric] = value
-        parsed[day] = values
-        if len(errors) >= MAX_ERRORS:
-            break
-    if errors:
-        raise ValidationError([*errors[:MAX_ERRORS], _("Nothing was imported. Correct the rows above and import the file again.")])
-    if not parsed:
-        raise ValidationError(_("The file has a header but no rows of figures."))
-    return _Parsed(by_day=parsed, ignored_columns=ignored_columns)
-
-
-def _entries_import_write(*, team: Team, parsed: _Parsed, actor: Member | None, now: datetime) -> ImportResult:
-    """Write what the file holds, in one transaction, and count per day what it replaced, added and kept."""
-    result = ImportResult(ignored_columns=parsed.ignored_columns)
-    by_day = parsed.by_day
-    with transaction.atomic():
-        # Re-importing a day replaces the figures of the columns the file carries and keeps the others, such as
-        # 花费 or 毛利润 entered by hand: a shop export rarely has every figure. An empty cell keeps the recorded value.
-        recorded = dict(
-            MetricEntry.objects.filter(team=team, member__isnull=True, date__in=by_day.keys())
-            .values_list("date")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        written = _entries_write(
-            team=team,
-            values={(day, metric): value for day, values in by_day.items() for metric, value in values.items()},
-            member=None,
-            source=EntrySource.IMPORT,
-            actor=actor,
-            now=now,
-        )
-    for day in sorted(by_day):
-        counts = written.get(day, DayWrite())
-        result.per_day.append(ImportDay(day=day, replaced=counts.replaced, added=counts.added, kept=recorded.get(day, 0) - counts.replaced))
-    result.replaced = [d.day for d in result.per_day if d.replaced]
-    result.days = sorted(by_day)
-    result.figures = sum(len(values) for values in by_day.values())
-    return result
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(name)
 
 
 # --- targets -----------------------------------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from checklists.models import Delivery, Escalation, EscalationLevel, EscalationPolicy, Notification, Robot, RobotSend, Task
+from checklists.notify.outbox import backoff
 from checklists.selectors.notifications import notification_unread_count
 from checklists.services.notifications import (
     NotificationSpec,
-    backoff,
     deliveries_flush,
     delivery_retry_now,
     notification_create,
@@ -265,7 +265,7 @@ def test_a_delivery_for_resolved_escalations_is_skipped(team, warehouse_member, 
 
 
 def test_more_than_a_batch_goes_out_in_one_flush_and_a_deferred_row_is_not_claimed_twice(team, emailed, robot_server, monkeypatch):
-    monkeypatch.setattr("checklists.services.notifications.CLAIM_LIMIT", 3)
+    monkeypatch.setattr("checklists.notify.outbox.CLAIM_LIMIT", 3)
     server = robot_server("dingtalk")
     make_robot(team, server, rate=1)
     for n in range(4):

@@ -6,7 +6,7 @@ Delivery guarantees. A notification and its deliveries commit together; the flus
 two flushes never pick the same row, and only then makes the HTTP call or sends the email.
 
 The one at-least-once window: a worker that dies after the robot or mail server accepted a message but
-before the row was marked `sent` leaves it `sending`; after STALE_AFTER (5 minutes) the next flush puts
+before the row was marked `sent` leaves it `sending`; after outbox.STALE_AFTER (5 minutes) the next flush puts
 it back to `pending` and sends it again. Everything else is exactly once.
 """
 
@@ -17,30 +17,27 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from checklists.models import Channel, Delivery, DeliveryStatus, EscalationStatus, Notification, Robot
 from checklists.models.notifications import robot_webhook_problem
+from checklists.notify import outbox
 from checklists.notify.suites.deliver import suite_deliveries_flush
 from checklists.notify.suites.links import suite_linked
 from checklists.services.robots import RobotMessage, robot_deliver, robot_message_chunks, robot_reserve_sends
+from opsteam.lib.queue import task_enqueue
 from roles.models import Member, Role, Team
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=5)
-MAX_ATTEMPTS = 8
-MAX_BACKOFF = timedelta(hours=1)
-CLAIM_LIMIT = 500
 MAX_BATCHES = 10
 
 
@@ -241,10 +238,8 @@ def _nudge_on_commit(*, team_id: int | None) -> None:
 
 def deliveries_flush_enqueue(*, team_id: int | None = None) -> bool:
     """Nudge a worker to flush now. A broker outage is logged, not raised: the beat job flushes within a minute."""
-    from checklists.tasks import deliveries_flush as flush_task
-
     try:
-        flush_task.apply_async(args=(team_id,), retry=False)
+        task_enqueue("checklists.deliveries_flush", args=(team_id,), retry=False)
     except Exception:
         logger.warning("Could not enqueue the delivery flush (is the broker down?); the flush_deliveries job sends them", exc_info=True)
         return False
@@ -297,71 +292,10 @@ class FlushSummary:
         return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
 
 
-def backoff(attempts: int) -> timedelta:
-    """After the n-th failed attempt wait 2**n minutes, at most an hour."""
-    return min(timedelta(minutes=2**attempts), MAX_BACKOFF)
-
-
 def absolute_url(url: str) -> str:
     if url.startswith("/"):
         return settings.OPSTEAM_BASE_URL + url
     return url
-
-
-def _claim(*, now: datetime, team: Team | None, handled: set[int]) -> list[int]:
-    """Due pending rows become `sending`, stamped with `now`. skip_locked: rows another flush is claiming are left to it.
-
-    `handled`: rows this flush already dealt with (e.g. deferred for a full robot minute) are not claimed again.
-    """
-    with transaction.atomic():
-        due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        if team is not None:
-            due = due.filter(team=team)
-        if handled:
-            due = due.exclude(pk__in=handled)
-        ids = list(due.order_by("next_attempt_at", "id").select_for_update(skip_locked=True).values_list("pk", flat=True)[:CLAIM_LIMIT])
-        if ids:
-            Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(status=DeliveryStatus.SENDING, claimed_at=now)
-    return ids
-
-
-def _mine(ids: Iterable[int], now: datetime):
-    """Only rows this flush claimed (status sending, stamped with its `now`): a row reclaimed meanwhile is not touched."""
-    return Delivery.objects.filter(pk__in=list(ids), status=DeliveryStatus.SENDING, claimed_at=now)
-
-
-def _mark_sent(ids: list[int], *, now: datetime, send_id=None) -> int:
-    return _mine(ids, now).update(
-        status=DeliveryStatus.SENT, sent_at=now, send_id=send_id, attempts=F("attempts") + 1, error_code="", error="", claimed_at=None
-    )
-
-
-def _mark_failed(
-    deliveries: list[Delivery], *, now: datetime, code: str, error: str, summary: FlushSummary, send_id=None, final: bool = False
-) -> None:
-    give_up = final
-    for delivery in deliveries:
-        attempts = delivery.attempts + 1
-        final = give_up or attempts >= MAX_ATTEMPTS
-        changed = _mine([delivery.pk], now).update(
-            status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-            attempts=attempts,
-            next_attempt_at=now if final else now + backoff(attempts),
-            error_code=code[:40],
-            error=error,
-            send_id=send_id,
-            claimed_at=None,
-        )
-        if changed:
-            if final:
-                summary.failed += 1
-            else:
-                summary.retrying += 1
-
-
-def _release(ids: list[int], *, now: datetime) -> int:
-    """Back to pending untouched (not an attempt): the robot's minute is full, the next flush sends them."""
-    return _mine(ids, now).update(status=DeliveryStatus.PENDING, claimed_at=None)
 
 
 def _resolved_notification_ids(notification_ids: set[int]) -> set[int]:
@@ -378,21 +312,21 @@ def _resolved_notification_ids(notification_ids: set[int]) -> set[int]:
 def deliveries_flush(*, now: datetime, team: Team | None = None) -> FlushSummary:
     """Send what is due: one email per email delivery; per robot, as few messages as its rate limit needs (digests)."""
     summary = FlushSummary()
-    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_AFTER)
+    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - outbox.STALE_AFTER)
     if team is not None:
         stale = stale.filter(team=team)
     summary.reclaimed = stale.update(status=DeliveryStatus.PENDING, claimed_at=None)
 
     handled: set[int] = set()
-    # More than CLAIM_LIMIT due (a big sweep): keep going, batch after batch, so nothing waits for the next minute.
+    # More than outbox.CLAIM_LIMIT due (a big sweep): keep going, batch after batch, so nothing waits for the next minute.
     for _batch in range(MAX_BATCHES):
-        ids = _claim(now=now, team=team, handled=handled)
+        ids = outbox.claim(now=now, team=team, handled=handled)
         if not ids:
             break
         handled.update(ids)
         summary.claimed += len(ids)
         _flush_claimed(ids, now=now, summary=summary)
-        if len(ids) < CLAIM_LIMIT:
+        if len(ids) < outbox.CLAIM_LIMIT:
             break
     logger.info("deliveries_flush %s", summary)
     return summary
@@ -405,7 +339,7 @@ def _flush_claimed(ids: list[int], *, now: datetime, summary: FlushSummary) -> N
     resolved = _resolved_notification_ids({d.notification_id for d in deliveries})
     skip = [d.pk for d in deliveries if d.notification_id in resolved or (d.robot_id and not d.robot.is_active)]
     if skip:
-        summary.skipped += _mine(skip, now).update(status=DeliveryStatus.SKIPPED, claimed_at=None)
+        summary.skipped += outbox.claimed(skip, now).update(status=DeliveryStatus.SKIPPED, claimed_at=None)
     skipped = set(skip)
     live = [d for d in deliveries if d.pk not in skipped]
 
@@ -423,7 +357,7 @@ def _flush_claimed(ids: list[int], *, now: datetime, summary: FlushSummary) -> N
                 _flush_robot(group, now=now, summary=summary)
             except Exception as exc:  # one robot's trouble must not stop the others
                 logger.exception("Flushing robot %s failed", group[0].robot_id)
-                _mark_failed(group, now=now, code="error", error=str(exc)[:500], summary=summary)
+                outbox.claimed_mark_failed(group, now=now, code="error", error=str(exc)[:500], summary=summary)
 
 
 def _email_message(delivery: Delivery, connection) -> EmailMessage:
@@ -444,7 +378,7 @@ def _flush_emails(deliveries: list[Delivery], *, now: datetime, summary: FlushSu
             recipient = delivery.notification.recipient
             if not (recipient.user.email and recipient.notify_by_email):
                 # The address was removed (or email turned off) after the notification was written.
-                summary.skipped += _mine([delivery.pk], now).update(
+                summary.skipped += outbox.claimed([delivery.pk], now).update(
                     status=DeliveryStatus.SKIPPED, error="no email address", claimed_at=None
                 )
                 continue
@@ -453,9 +387,9 @@ def _flush_emails(deliveries: list[Delivery], *, now: datetime, summary: FlushSu
             except Exception as exc:
                 code = str(getattr(exc, "smtp_code", "") or type(exc).__name__)
                 logger.warning("Email delivery %s failed: %s", delivery.pk, exc)
-                _mark_failed([delivery], now=now, code=code, error=str(exc)[:500], summary=summary)
+                outbox.claimed_mark_failed([delivery], now=now, code=code, error=str(exc)[:500], summary=summary)
             else:
-                summary.sent += _mark_sent([delivery.pk], now=now)
+                summary.sent += outbox.claimed_mark_sent([delivery.pk], now=now)
     finally:
         try:
             connection.close()
@@ -499,7 +433,7 @@ def _flush_robot(group: list[Delivery], *, now: datetime, summary: FlushSummary)
     if problem:
         # An address saved before the vendor-host check (SSRF): never called, and no retry will change that,
         # so the messages fail at once instead of using eight attempts and the robot's per-minute sends.
-        _mark_failed(group, now=now, code="address", error=problem, summary=summary, final=True)
+        outbox.claimed_mark_failed(group, now=now, code="address", error=problem, summary=summary, final=True)
         return
     messages = [_robot_message(d) for d in group]
     chunks = robot_message_chunks(kind=robot.kind, messages=messages)
@@ -509,22 +443,23 @@ def _flush_robot(group: list[Delivery], *, now: datetime, summary: FlushSummary)
         part = group[start : start + len(chunk)]
         start += len(chunk)
         if index >= len(sends):
-            summary.deferred += _release([d.pk for d in part], now=now)
+            summary.deferred += outbox.claimed_release([d.pk for d in part], now=now)
             continue
         send = sends[index]
         result = robot_deliver(robot=robot, send=send, messages=chunk, now=now)
         summary.robot_sends += 1
         if result.ok:
-            summary.sent += _mark_sent([d.pk for d in part], now=now, send_id=send.send_id)
+            summary.sent += outbox.claimed_mark_sent([d.pk for d in part], now=now, send_id=send.send_id)
         else:
-            _mark_failed(part, now=now, code=result.error_code or "error", error=result.error, summary=summary, send_id=send.send_id)
+            outbox.claimed_mark_failed(
+                part, now=now, code=result.error_code or "error", error=result.error, summary=summary, send_id=send.send_id
+            )
 
 
 __all__ = [
     "FlushSummary",
     "NotificationSpec",
     "absolute_url",
-    "backoff",
     "deliveries_flush",
     "deliveries_flush_enqueue",
     "delivery_retry_now",

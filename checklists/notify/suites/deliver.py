@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from checklists.models import DeliveryStatus, EscalationStatus, ItemStatus, Notification, TaskStatus
+from checklists.notify import outbox
 from checklists.notify.suites import adapter_for, call_with_token
 from checklists.notify.suites.base import CallResult, Card, CardButton, Failure, TokenRefused
 from checklists.notify.suites.models import SuiteApp, SuiteLink, SuiteMessage
@@ -98,11 +99,9 @@ def suite_deliveries_flush(deliveries: list, *, now: datetime, summary) -> None:
 
 
 def _flush_team(team_id: int, group: list, *, now: datetime, summary) -> None:
-    from checklists.services import notifications as outbox
-
     app = SuiteApp.objects.filter(team_id=team_id, is_active=True).select_related("team").first()
     if app is None:
-        summary.skipped += outbox._mine([d.pk for d in group], now).update(
+        summary.skipped += outbox.claimed([d.pk for d in group], now).update(
             status=DeliveryStatus.SKIPPED, error="the suite app is switched off", claimed_at=None
         )
         return
@@ -113,7 +112,7 @@ def _flush_team(team_id: int, group: list, *, now: datetime, summary) -> None:
         notification = delivery.notification
         link = links.get(notification.recipient_id)
         if link is None:
-            summary.skipped += outbox._mine([delivery.pk], now).update(
+            summary.skipped += outbox.claimed([delivery.pk], now).update(
                 status=DeliveryStatus.SKIPPED, error="not linked to the suite any more", claimed_at=None
             )
             continue
@@ -128,11 +127,11 @@ def _flush_team(team_id: int, group: list, *, now: datetime, summary) -> None:
                 update_code=result.data.get("update_code", "")[:256],
                 sent_at=now,
             )
-            summary.sent += outbox._mark_sent([delivery.pk], now=now)
+            summary.sent += outbox.claimed_mark_sent([delivery.pk], now=now)
         elif result.failure == Failure.RATE:
             delay = result.retry_after or settings.OPSTEAM_SUITE_RATE_DELAY_SECONDS
             waiting = [d.pk for d in group[index:]]
-            summary.deferred += outbox._mine(waiting, now).update(
+            summary.deferred += outbox.claimed(waiting, now).update(
                 status=DeliveryStatus.PENDING, claimed_at=None, next_attempt_at=now + timedelta(seconds=delay)
             )
             logger.info("suite app %s rate limited (%s): %d messages wait %d s", app.pk, result.code, len(waiting), delay)
@@ -140,7 +139,7 @@ def _flush_team(team_id: int, group: list, *, now: datetime, summary) -> None:
             return
         else:
             code = result.code or str(result.failure)
-            outbox._mark_failed(
+            outbox.claimed_mark_failed(
                 [delivery],
                 now=now,
                 code=code,
@@ -165,10 +164,10 @@ def _send(app: SuiteApp, adapter, *, user_id: str, card: Card) -> CallResult:
 
 def _flush_later(*, team_id: int, seconds: int) -> None:
     """Celery's countdown brings the flush back when the vendor allows sending again; the minute's beat flush is the fallback."""
-    from checklists.tasks import deliveries_flush as flush_task
+    from opsteam.lib.queue import task_enqueue
 
     try:
-        flush_task.apply_async(args=(team_id,), countdown=seconds, retry=False)
+        task_enqueue("checklists.deliveries_flush", args=(team_id,), countdown=seconds, retry=False)
     except Exception:
         logger.warning("could not schedule the delayed flush; the flush_deliveries job sends the messages", exc_info=True)
 

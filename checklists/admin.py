@@ -22,6 +22,7 @@ from checklists.models import (
     Notification,
     Plan,
     PlanStageTemplate,
+    PlaybookDifference,
     ProblemOrder,
     ReflectionQuestion,
     Robot,
@@ -286,3 +287,18 @@ class WeeklyReflectionAdmin(admin.ModelAdmin):
     list_display = ["member", "week", "updated_at", "team"]
     list_filter = ["team"]
     readonly_fields = ["team", "member", "week", "answers", "updated_at"]
+
+
+@admin.register(PlaybookDifference)
+class PlaybookDifferenceAdmin(admin.ModelAdmin):
+    """Read only: the loader writes these; the owner resolves one by editing the row itself."""
+
+    list_display = ["playbook_id", "field", "team_value", "playbook_value", "model", "team", "recorded_at"]
+    list_filter = ["team", "model"]
+    search_fields = ["playbook_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -75,3 +75,107 @@ def test_the_daily_posts_are_customer_service_work(team):
     from checklists.models import DutyTemplate
 
     assert DutyTemplate.objects.get(team=team, playbook_id="T-CONTENT").role.code == "service"  # 会员运营 (000 五)
+
+
+# --- the loader's rule for teams loaded before (issue 19) ------------------------------------------------------------
+
+
+def _version_1(data: dict) -> dict:
+    """The default playbook as v1 had it in one respect: SC-CS-5 in 客服's own list (SC-CS), not in 运营's."""
+    import copy
+
+    old = copy.deepcopy(data)
+    lists = {row["id"]: row for row in old["checklist_templates"]}
+    chats = next(item for item in lists["SC-OPS-PM"]["items"] if item["id"] == "SC-CS-5")
+    lists["SC-OPS-PM"]["items"].remove(chats)
+    lists["SC-CS"]["items"].append(dict(chats, text="抽查客服聊天记录 10 条,检查服务质量"))
+    return old
+
+
+def _chats(team):
+    return dict(TemplateItem.objects.filter(template__team=team, playbook_id="SC-CS-5").values_list("template__role__code", "is_active"))
+
+
+def test_a_team_loaded_before_gets_a_moved_item_in_its_new_list_and_the_old_one_switched_off(db):
+    from checklists.services.playbook import playbook_load
+    from opsteam.lib.playbook import playbook_read
+    from tests.factories import TeamFactory
+
+    team = TeamFactory(slug="v1-shop")
+    playbook_load(team=team, data=_version_1(playbook_read()))
+    assert _chats(team) == {"service": True}
+    report = playbook_load(team=team)
+    assert _chats(team) == {"service": False, "operations": True}
+    assert report.retired == {"checklists.TemplateItem": 1}
+    again = playbook_load(team=team)  # a second load changes nothing
+    assert (again.created, again.updated, again.retired, again.kept) == ({}, {}, {}, {})
+    assert _chats(team) == {"service": False, "operations": True}
+
+
+def test_a_moved_item_an_owner_edited_stays_where_it_is_and_the_director_sees_the_difference(db):
+    from checklists.models import PlaybookDifference
+    from checklists.services.playbook import playbook_load
+    from opsteam.lib.playbook import playbook_read
+    from tests.factories import TeamFactory
+
+    team = TeamFactory(slug="v1-edited")
+    playbook_load(team=team, data=_version_1(playbook_read()))
+    TemplateItem.objects.filter(template__team=team, playbook_id="SC-CS-5").update(target=12)
+    playbook_load(team=team)
+    assert _chats(team) == {"service": True, "operations": True}
+    difference = PlaybookDifference.objects.get(team=team, playbook_id="SC-CS-5")
+    assert (difference.model, difference.field, difference.team_value, difference.playbook_value) == (
+        "checklists.TemplateItem",
+        "is_active",
+        "True",
+        "False",
+    )
+
+
+def test_an_edited_text_is_kept_and_its_difference_from_the_new_playbook_recorded_once(team):
+    from checklists.models import PlaybookDifference
+    from checklists.services.playbook import playbook_load
+    from checklists.services.playbook_differences import playbook_difference_list
+    from opsteam.lib.playbook import playbook_read
+
+    item = TemplateItem.objects.get(template__team=team, playbook_id="SC-WH-2")
+    item.text = "店长改过的文字"
+    item.save()
+    data = playbook_read()
+    newer = {**data, "checklist_templates": [dict(t) for t in data["checklist_templates"]]}
+    wh = next(t for t in newer["checklist_templates"] if t["id"] == "SC-WH")
+    wh["items"] = [dict(i, text="新版文字") if i["id"] == "SC-WH-2" else i for i in wh["items"]]
+    playbook_load(team=team, data=newer)
+    item.refresh_from_db()
+    assert item.text == "店长改过的文字"
+    [difference] = playbook_difference_list(team=team)
+    assert (difference.playbook_id, difference.field, difference.team_value, difference.playbook_value) == (
+        "SC-WH-2",
+        "text",
+        "店长改过的文字",
+        "新版文字",
+    )
+    recorded_at = difference.recorded_at
+    playbook_load(team=team, data=newer)
+    assert PlaybookDifference.objects.get().recorded_at == recorded_at  # nothing written the second time
+    item.text = "新版文字"  # the owner takes the playbook's wording: nothing left to show
+    item.save()
+    playbook_load(team=team, data=newer)
+    assert not PlaybookDifference.objects.exists()
+
+
+def test_a_row_loaded_before_the_loader_wrote_a_new_field_is_not_taken_for_an_edit(team):
+    from checklists.services.playbook import playbook_load
+    from opsteam.lib.playbook import _checksum
+
+    template = ChecklistTemplate.objects.get(team=team, playbook_id="SC-WH")
+    names = ["role", "name", "source", "schedule", "weekdays", "month_day", "interval_weeks", "anchor_date", "generate_at", "due_at"]
+    # As a load before lead_only existed stored it, and with a name a newer playbook changes.
+    ChecklistTemplate.objects.filter(pk=template.pk).update(
+        name="仓库自查(旧)", playbook_checksum=_checksum({name: getattr(template, name) for name in names} | {"name": "仓库自查(旧)"})
+    )
+    report = playbook_load(team=team)
+    template.refresh_from_db()
+    assert template.name == "仓库每日自查"
+    assert report.updated.get("checklists.ChecklistTemplate") == 1
+    assert not report.kept

@@ -34,6 +34,7 @@ from checklists.models.notifications import (
     RobotKind,
     RobotSend,
 )
+from checklists.models.playbook import PlaybookDifference
 from checklists.models.runs import Checklist, ChecklistItem, ItemStatus, TickAction, TickEvent
 from checklists.models.tasks import (
     Campaign,
@@ -62,10 +63,10 @@ __all__ = [
     "AttendanceStatus",
     "Cadence",
     "Campaign",
-    "CardAction",
     "CampaignPhase",
     "CampaignStep",
     "CampaignTemplate",
+    "CardAction",
     "Channel",
     "Checklist",
     "ChecklistItem",
@@ -91,6 +92,7 @@ __all__ = [
     "Plan",
     "PlanStageTemplate",
     "PlanStatus",
+    "PlaybookDifference",
     "ProblemKind",
     "ProblemOrder",
     "ReflectionQuestion",
@@ -98,11 +100,11 @@ __all__ = [
     "RobotKind",
     "RobotSend",
     "ScheduleKind",
+    "Scheduled",
     "SuiteApp",
     "SuiteKind",
     "SuiteLink",
     "SuiteMessage",
-    "Scheduled",
     "Task",
     "TaskEvent",
     "TaskSource",

@@ -16,8 +16,9 @@ from checklists.models import (
     ScheduleKind,
     TemplateItem,
 )
-from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync
-from roles.models import Role, Team
+from checklists.services.playbook_differences import playbook_differences_record
+from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync, playbook_rows_retire
+from roles.models import Responsibility, Role, Team
 from roles.services import role_sync_from_playbook
 from roles.services.kpi import kpi_sync_from_playbook, metric_sync_from_playbook
 from roles.services.responsibilities import responsibility_sync_from_playbook
@@ -53,7 +54,25 @@ def playbook_load(*, team: Team, data: dict | None = None) -> SyncReport:
 
     meeting_series_sync_from_playbook(team=team, rows=data.get("meetings", []), report=report)
     reflection_questions_sync_from_playbook(team=team, rows=data.get("reflection_questions", []), report=report)
+    _retire_and_record(team=team, report=report)
     return report
+
+
+def _retire_and_record(*, team: Team, report: SyncReport) -> None:
+    """Issue 19: a row this playbook no longer names (SC-CS-5 moved to 运营's list in v2, a dropped step) is switched
+    off unless its owner edited it; every edited row's difference from the playbook is kept for the director."""
+    from checklists.models import MeetingSeries, ReflectionQuestion
+
+    for queryset in (
+        TemplateItem.objects.filter(template__team=team),
+        ChecklistTemplate.objects.filter(team=team),
+        Responsibility.objects.filter(team=team),
+        DutyTemplate.objects.filter(team=team),
+        MeetingSeries.objects.filter(team=team),
+        ReflectionQuestion.objects.filter(team=team),
+    ):
+        playbook_rows_retire(queryset, report=report)
+    playbook_differences_record(team=team, differences=report.differences, loaded=report.seen)
 
 
 TEMPLATE_KEYS = {

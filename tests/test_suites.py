@@ -221,10 +221,11 @@ def test_a_forged_callback_changes_nothing_and_is_logged(kind, suite, team, ware
 
 
 @pytest.mark.parametrize("kind", ["wecom", "feishu"])
-def test_a_replayed_callback_is_refused(kind, suite, team, warehouse_member, client, caplog):
+def test_a_replayed_callback_is_refused(kind, suite, team, warehouse_member, client, caplog, django_capture_on_commit_callbacks):
     _server, app = suite(kind)
     _task, notification = reminder(team, warehouse_member)
-    response, signed = press(client, kind, app, notification=notification, action="ack")
+    with django_capture_on_commit_callbacks(execute=True):  # the nonce is recorded once the action committed
+        response, signed = press(client, kind, app, notification=notification, action="ack")
     assert response.status_code == 200
     url = reverse("suite-callback", args=[team.slug]) + signed.path_query
     headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed.headers.items()}

@@ -80,17 +80,9 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "opsteam.context_processors.member",
+                "roles.context_processors.member",
             ],
         },
-    },
-    # The today page's cards and items (templates/**/*.jinja), always asked for with using="jinja2": see opsteam/jinja2.py.
-    {
-        "NAME": "jinja2",
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "opsteam.jinja2.environment", "context_processors": ["opsteam.jinja2.once_per_request"]},
     },
 ]
 
@@ -105,19 +97,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Login throttling (issue 7): a username from one address is locked for a cool-off after repeated failures.
 # Not the whole address at that limit (a shop office shares one IP) and not forever (the cool-off ends by itself).
-AUTHENTICATION_BACKENDS = ["opsteam.lib.auth.LoginThrottleBackend", "opsteam.lib.auth.MemberModelBackend"]
+AUTHENTICATION_BACKENDS = ["roles.login.LoginThrottleBackend", "roles.login.MemberModelBackend"]
 AXES_FAILURE_LIMIT = env_int("OPSTEAM_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPSTEAM_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # ...and an address, across usernames, at a higher limit (issue 15: 10 logins x 4 guesses from one address locked
 # nothing). Behind a proxy, set OPSTEAM_TRUSTED_PROXIES: else every login comes from the proxy's one address.
 OPSTEAM_LOGIN_IP_FAILURE_LIMIT = env_int("OPSTEAM_LOGIN_IP_FAILURE_LIMIT", 20, minimum=1)
-AXES_HANDLER = "opsteam.lib.auth.LoginThrottleHandler"
+AXES_HANDLER = "roles.login.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
 # The cool-off runs from the lock-out: more wrong guesses while locked do not push it further out.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "opsteam.lib.net.client_ip"
-AXES_LOCKOUT_CALLABLE = "opsteam.lib.auth.lockout_response"
+AXES_LOCKOUT_CALLABLE = "roles.login.lockout_response"
 AXES_VERBOSE = False
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges, comma-separated); see docs/deployment.md.
 OPSTEAM_TRUSTED_PROXIES = env_list("OPSTEAM_TRUSTED_PROXIES", [])
@@ -234,7 +226,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "opsteam.authentication.MemberTokenAuthentication",
+        "roles.authentication.MemberTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

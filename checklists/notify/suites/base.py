@@ -19,7 +19,7 @@ from django.conf import settings
 
 from checklists.notify.suites import vault
 from checklists.notify.suites.http import HttpAnswer
-from checklists.notify.suites.tokens import seen_before
+from checklists.notify.suites.tokens import seen
 
 logger = logging.getLogger("opsteam.suites")
 
@@ -116,6 +116,8 @@ class SuiteAdapter(ABC):
 
     def __init__(self, app):
         self.app = app
+        # Set by fresh_and_new: the verified callback's key, recorded as seen only once its work committed.
+        self.replay_key = ""
 
     # Credentials, opened only when a call needs them.
     @cached_property
@@ -187,7 +189,7 @@ class SuiteAdapter(ABC):
         return CallResult(ok=False, failure=failure, code=code or str(answer.status), message=message, retry_after=_retry_after(answer))
 
     def fresh_and_new(self, *, timestamp: str, nonce: str, signature: str, now: datetime) -> None:
-        """Refuse a callback outside the time window, or one already seen (a replay of a captured request)."""
+        """Refuse a callback outside the time window, or one already handled (a replay of a captured request)."""
         window = settings.OPSTEAM_SUITE_CALLBACK_WINDOW_SECONDS
         try:
             seconds = int(timestamp)
@@ -199,8 +201,11 @@ class SuiteAdapter(ABC):
             raise CallbackRefused("timestamp outside the window")
         if not nonce:
             raise CallbackRefused("no nonce")
-        if seen_before(f"{self.kind}:{self.app.pk}:{timestamp}:{nonce}:{signature}", ttl=2 * window):
+        key = f"{self.kind}:{self.app.pk}:{timestamp}:{nonce}:{signature}"
+        if seen(key):
             raise CallbackRefused("replayed")
+        # Not recorded here: the caller records it after the callback's work committed (a retry after a crash acts).
+        self.replay_key = key
 
 
 class TokenRefused(Exception):

@@ -3,7 +3,8 @@
 Exactly once, twice over: CardAction is unique on the vendor's callback id (a retried callback finds its
 row) and on (notification, action) (a second press of the same button, or the same button on a repeat of
 the card, finds the first). The tick and acknowledge services are idempotent too. A callback that fails
-verification changes nothing, is answered 403 and logged with the reason.
+verification changes nothing, is answered 403 and logged with the reason. A verified callback's nonce is
+recorded as seen only when its work has committed: a crash while acting leaves the vendor's retry welcome.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from checklists.notify.suites import adapter_for
 from checklists.notify.suites.base import CallbackEvent, CallbackRefused
 from checklists.notify.suites.deliver import _subjects, notification_card
 from checklists.notify.suites.models import CardAction, SuiteApp, SuiteLink
+from checklists.notify.suites.tokens import seen_record
 from roles.models import Member
 
 logger = logging.getLogger("opsteam.suites")
@@ -41,10 +43,17 @@ def suite_callback_handle(*, app: SuiteApp, method: str, params: dict, headers: 
         return 403, "text/plain", b"refused"
     card = None
     outcome = ""
-    if event.kind == "card":
-        outcome, card = card_action_apply(app=app, event=event, now=now, ip=ip)
-    elif event.kind == "contact":
-        suite_links_deactivate(app=app, user_ids=event.left_user_ids, now=now)
+    with transaction.atomic():
+        if event.kind == "card":
+            outcome, card = card_action_apply(app=app, event=event, now=now, ip=ip)
+        elif event.kind == "contact":
+            suite_links_deactivate(app=app, user_ids=event.left_user_ids, now=now)
+        if adapter.replay_key:
+            # Seen only once the action committed: a crash above rolls both back, and the vendor's retry of the
+            # same request is acted on, once (CardAction). A replay racing the first is caught by CardAction too.
+            key = adapter.replay_key
+            ttl = 2 * settings.OPSTEAM_SUITE_CALLBACK_WINDOW_SECONDS
+            transaction.on_commit(lambda: seen_record(key, ttl=ttl), robust=True)
     content_type, reply = adapter.callback_reply(event, card=card, outcome=outcome)
     return 200, content_type, reply
 

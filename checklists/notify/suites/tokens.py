@@ -160,6 +160,12 @@ def token_forget(app) -> None:
     suite_store().delete(token_key(app))
 
 
-def seen_before(key: str, *, ttl: int) -> bool:
-    """True when `key` was recorded within `ttl` seconds (a replayed callback); records it otherwise. Atomic (SET NX)."""
-    return not suite_store().add(f"opsteam:suite:seen:{key}", "1", ex=ttl)
+def seen(key: str) -> bool:
+    """True when `key` (a verified callback's timestamp, nonce and signature) was recorded: a replay."""
+    return suite_store().get(f"opsteam:suite:seen:{key}") is not None
+
+
+def seen_record(key: str, *, ttl: int) -> None:
+    """Record a callback as handled, for `ttl` seconds. Called once its work committed (callbacks.suite_callback_handle):
+    recorded at verification, a crash while acting would make the vendor's retry of the same request a "replay"."""
+    suite_store().add(f"opsteam:suite:seen:{key}", "1", ex=ttl)

@@ -91,7 +91,7 @@ def _read(by: str, value) -> list | None:
 
 
 def user_by_id(user_id):
-    """The user with their member, team, roles and covers in one query (opsteam.lib.auth.MemberModelBackend)."""
+    """The user with their member, team, roles and covers in one query (roles.login.MemberModelBackend)."""
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):

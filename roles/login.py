@@ -30,12 +30,12 @@ class MemberModelBackend(ModelBackend):
     """Django's username/password backend; a logged-in request reads its user with the member in one query.
 
     Every page asks for the member behind the login (roles.selectors.member_get_for_user), its roles and
-    whether it covers anyone (Checklist.visible_to): read with the user (opsteam.authentication.user_by_id),
+    whether it covers anyone (Checklist.visible_to): read with the user (roles.authentication.user_by_id),
     they cost no further round trip.
     """
 
     def get_user(self, user_id):
-        from opsteam.authentication import user_by_id
+        from roles.authentication import user_by_id
 
         user = user_by_id(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

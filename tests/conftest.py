@@ -16,24 +16,6 @@ from tests.factories import TeamFactory, member_with_role
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=business_tz())
 
 
-@pytest.fixture(autouse=True, scope="session")
-def jinja2_pages_report_their_context():
-    """response.context for a page drawn with Jinja2 (the today page), as Django's test setup gives it for its own
-    templates: the test client reads it from the template_rendered signal, which Django's Jinja2 backend never sends."""
-    from django.template.backends.jinja2 import Template
-    from django.test.signals import template_rendered
-
-    render = Template.render
-
-    def render_and_report(self, context=None, request=None):
-        template_rendered.send(sender=self, template=self, context=dict(context or {}))
-        return render(self, context, request)
-
-    Template.render = render_and_report
-    yield
-    Template.render = render
-
-
 @pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the site's language (zh-hans): a request in English must not leak into the next test."""

@@ -16,6 +16,8 @@ PACKAGES = ("opsteam", "roles", "checklists")
 # Lowest first. A module may import a module of its own rank or of a lower one (models aside, see below).
 RANKS = [
     ("opsteam.lib", 0),
+    # The project's request plumbing every app's doors use (DRF fields and errors, parsers, paging); no app import.
+    *((name, 0) for name in ("opsteam.api", "opsteam.parsers", "opsteam.negotiation", "opsteam.pagination")),
     ("roles", 1),
     ("checklists.daily", 2),
     ("checklists.duties", 3),
@@ -29,7 +31,8 @@ RANKS = [
 ]
 # The doors: they parse a request (or a task's ids, a vendor's callback, a command line) and call one service of
 # whichever room owns the action. They may call any room; no module but a door imports a door.
-DOORS = {"views", "api", "urls", "tasks", "admin", "callbacks", "apps"}
+DOORS = {"views", "api", "urls", "api_urls", "tasks", "admin", "callbacks", "apps"}
+SHARED_PLUMBING = {"opsteam.api"}
 # opsteam imports the apps only to route URLs.
 PROJECT_ROUTERS = {"opsteam.urls", "opsteam.api_urls"}
 
@@ -74,7 +77,9 @@ def _rank(module: str) -> int:
 
 def _is_door(module: str) -> bool:
     parts = module.split(".")
-    return parts[-1] in DOORS or "templatetags" in parts or "management" in parts
+    if module in SHARED_PLUMBING or {"models", "services", "selectors"} & set(parts[:-1]):
+        return False
+    return bool(DOORS & set(parts[1:])) or "templatetags" in parts or "management" in parts
 
 
 def _is_models(module: str) -> bool:
@@ -93,7 +98,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         index[node] = low[node] = len(index)
         stack.append(node)
         on_stack.add(node)
-        for target in sorted(graph[node]):
+        for target in sorted(graph.get(node, ())):
             if target not in index:
                 visit(target)
                 low[node] = min(low[node], low[target])

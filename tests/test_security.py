@@ -152,14 +152,13 @@ def test_a_page_form_posted_without_the_csrf_token_is_refused(warehouse_member, 
     assert wh_item.done_at is None
 
 
-# Django's templates (.html) and the Jinja2 ones (.jinja, opsteam/jinja2.py).
-TEMPLATES = sorted([*(ROOT / "templates").rglob("*.html"), *(ROOT / "templates").rglob("*.jinja")])
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S | re.I)
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_post_form_carries_the_csrf_token(path):
-    token = "{{ csrf_input }}" if path.suffix == ".jinja" else "{% csrf_token %}"
+    token = "{% csrf_token %}"
     for body in POST_FORM.findall(path.read_text(encoding="utf-8")):
         assert token in body, f"a POST form in {path.name} has no {token}"
 
@@ -277,12 +276,10 @@ def test_no_template_switches_escaping_off(path):
 
 
 def test_mark_safe_is_used_only_where_the_html_was_built_safely():
-    # nh3 allow-list; format_html parts; Jinja2 parts in Django's templates (autoescaped by Jinja2)
+    # nh3 allow-list; format_html parts
     audited = {
         "opsteam/lib/text.py",
         "roles/templatetags/board_tags.py",
-        "opsteam/templatetags/jinja.py",
-        "checklists/templatetags/notifications.py",
     }
     found = {
         str(p.relative_to(ROOT))

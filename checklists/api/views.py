@@ -31,11 +31,11 @@ from checklists.models import Checklist, ChecklistItem
 from checklists.selectors.access import item_access_by_id
 from checklists.selectors.today import checklist_list
 from checklists.services.ticks import tick_record, tick_undo
-from opsteam.lib.auth import lockout_minutes
 from opsteam.lib.clock import local_date
 from opsteam.lib.images import image_response
 from opsteam.lib.net import client_ip
 from opsteam.parsers import JSONParser
+from roles.login import lockout_minutes
 from roles.selectors import member_get_for_user
 
 
@@ -137,7 +137,7 @@ def token_obtain(request):
     data = TokenInputSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
-    # The login throttle (opsteam.lib.auth) marks a username+IP, or an address, that is cooling off: say so, not
+    # The login throttle (roles.login) marks a username+IP, or an address, that is cooling off: say so, not
     # "wrong password".
     if getattr(request, "axes_locked_out", False):
         if getattr(request, "opsteam_address_locked", False):

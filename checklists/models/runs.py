@@ -44,7 +44,7 @@ class ChecklistQuerySet(models.QuerySet):
             led = MemberRole.objects.filter(member_id=viewer.pk, is_lead=True).values("role_id")
         mine = Q(member=viewer) | Q(assignee=viewer) | Q(role_id__in=led)
         if getattr(viewer, "_covers_anyone", True) is False:
-            # Read with the login (opsteam.authentication): covering nobody, the cover subquery can only be false.
+            # Read with the login (roles.authentication): covering nobody, the cover subquery can only be false.
             return team_lists.filter(mine)
         return team_lists.filter(mine | Exists(covering(viewer, "member", "date")))
 

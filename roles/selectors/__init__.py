@@ -37,7 +37,7 @@ def member_level(*, member: Member) -> str:
 def member_role_links(*, member: Member) -> list[MemberRole]:
     """The member's roles, cached on the instance for the request.
 
-    Read here with each link's role; the login (opsteam.authentication, for tokens and sessions) caches the
+    Read here with each link's role; the login (roles.authentication, for tokens and sessions) caches the
     links without their roles, so callers use role_id and is_lead.
     """
     cached = getattr(member, "_role_links", None)
@@ -55,7 +55,7 @@ def member_get_for_user(*, user) -> Member | None:
     if not user.is_authenticated:
         return None
     if Member.user.field.related_model.member.is_cached(user):
-        # Read with the user in the same query (opsteam.authentication.MemberTokenAuthentication): no second round trip.
+        # Read with the user in the same query (roles.authentication.MemberTokenAuthentication): no second round trip.
         member = getattr(user, "member", None)
         return member if member is not None and member.is_active and member.team.is_active else None
     try:

@@ -38,7 +38,7 @@ from opsteam.lib.params import id_parse
 from roles.access import member_required
 from roles.models import Member, RoleCode
 
-BACKEND = "opsteam.lib.auth.MemberModelBackend"
+BACKEND = "roles.login.MemberModelBackend"
 ACT_MAX_AGE = 3 * 24 * 3600
 
 

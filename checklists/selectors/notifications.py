@@ -26,13 +26,8 @@ _UNREAD_COUNT = f"SELECT count(*) FROM {Notification._meta.db_table} WHERE recip
 def notification_unread_count(*, member: Member) -> int:
     """The bell: one COUNT on the (recipient, read_at) index."""
     with prepared_cursor() as cursor:
-        cursor.execute(*unread_count_statement(member=member))
+        cursor.execute(_UNREAD_COUNT, [member.pk])
         return cursor.fetchone()[0]
-
-
-def unread_count_statement(*, member: Member) -> tuple[str, list]:
-    """notification_unread_count's statement, for opsteam.lib.db.fetch_all_together: one row, the count."""
-    return _UNREAD_COUNT, [member.pk]
 
 
 def notification_get(*, viewer: Member, notification_id: int) -> Notification:

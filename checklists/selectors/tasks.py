@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -17,9 +16,7 @@ from checklists.models import (
     Task,
     TaskStatus,
 )
-from checklists.selectors import today as today_selectors
-from opsteam.lib.clock import local_date, local_datetime
-from opsteam.lib.db import model_columns, model_from_row, prepared_cursor, row_slices
+from opsteam.lib.clock import local_date
 from roles.models import Member
 from roles.selectors import member_role_links
 
@@ -52,10 +49,6 @@ def task_list_for_today(*, viewer: Member, member: Member, now: datetime) -> lis
     A week ahead, not only today: an action item from yesterday's meeting due tomorrow, or a campaign's
     T-3 step, must be seen before the day it is due.
     """
-    if today_selectors.own_day_read_applies(viewer=viewer, member=member):
-        with prepared_cursor() as cursor:
-            cursor.execute(*own_duties_statement(member=member, now=now))
-            return own_duties_from_rows(cursor.fetchall())
     today = local_date(now)
     horizon = today + timedelta(days=TODAY_AHEAD_DAYS)
     own_roles = {link.role_id for link in member_role_links(member=member)}
@@ -67,68 +60,6 @@ def task_list_for_today(*, viewer: Member, member: Member, now: datetime) -> lis
         .order_by("status", "due_at", "id")
     )
     return list(rows[:TODAY_DUTIES_LIMIT])
-
-
-# A member's own duties for the today page in one prepared statement (issue 8): what task_list_for_today's
-# ORM way reads for a viewer who is the member. Each of its three conditions (assignee, owner, the role's
-# unowned duty) is one of Task.visible_to's, so of the access rule only the team remains. A done duty's
-# local date is today or later exactly when it was done at or after today's local midnight.
-# tests/integration/test_today_one_statement.py holds the two ways equal.
-_OWN_DUTIES = """
-SELECT {task_columns}, {role_columns}, {owner_columns}, {assignee_columns}, {done_by_columns}, {created_by_columns}
-FROM checklists_task k
-LEFT JOIN roles_role r ON r.id = k.role_id
-LEFT JOIN roles_member o ON o.id = k.owner_id
-LEFT JOIN roles_member a ON a.id = k.assignee_id
-LEFT JOIN roles_member d ON d.id = k.done_by_id
-LEFT JOIN roles_member b ON b.id = k.created_by_id
-WHERE k.team_id = %(team)s
-  AND (k.assignee_id = %(member)s OR k.owner_id = %(member)s OR (k.owner_id IS NULL AND k.role_id = ANY(%(roles)s::bigint[])))
-  AND ((k.status = 'open' AND k.date <= %(horizon)s) OR (k.status = 'done' AND k.done_at >= %(today_start)s))
-ORDER BY k.status, k.due_at, k.id
-LIMIT {limit}
-"""
-
-
-@functools.cache
-def _own_duties_statement() -> str:
-    from roles.models import Role
-
-    return _OWN_DUTIES.format(
-        task_columns=model_columns(Task, "k"),
-        role_columns=model_columns(Role, "r"),
-        owner_columns=model_columns(Member, "o"),
-        assignee_columns=model_columns(Member, "a"),
-        done_by_columns=model_columns(Member, "d"),
-        created_by_columns=model_columns(Member, "b"),
-        limit=TODAY_DUTIES_LIMIT,
-    )
-
-
-def own_duties_statement(*, member: Member, now: datetime) -> tuple[str, dict]:
-    """The one statement of a member's own duties for the today page (where own_day_read_applies), for a
-    prepared cursor or opsteam.lib.db.fetch_all_together; own_duties_from_rows makes its rows the tasks."""
-    today = local_date(now)
-    params = {
-        "team": member.team_id,
-        "member": member.pk,
-        "roles": sorted({link.role_id for link in member_role_links(member=member)}),
-        "horizon": today + timedelta(days=TODAY_AHEAD_DAYS),
-        "today_start": local_datetime(today, time(0)),
-    }
-    return _own_duties_statement(), params
-
-
-def own_duties_from_rows(rows: list[tuple]) -> list[Task]:
-    related = [(name, Task._meta.get_field(name).related_model) for name in TASK_RELATED]
-    in_task, *in_related = row_slices((Task, None), *((model, None) for _name, model in related))
-    tasks = []
-    for row in rows:
-        task = model_from_row(Task, row[in_task])
-        for (name, model), where in zip(related, in_related, strict=True):
-            getattr(Task, name).field.set_cached_value(task, model_from_row(model, row[where]))
-        tasks.append(task)
-    return tasks
 
 
 def task_access_by_id(*, viewer: Member, task_id) -> Task:

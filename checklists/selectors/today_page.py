@@ -9,7 +9,6 @@ from checklists.models import Task
 from checklists.selectors import notifications as notification_selectors
 from checklists.selectors import tasks as task_selectors
 from checklists.selectors import today as today_selectors
-from opsteam.lib.db import fetch_all_together
 from roles.models import Member
 
 
@@ -21,22 +20,7 @@ class TodayPage:
 
 
 def today_page_read(*, viewer: Member, member: Member, now: datetime) -> TodayPage:
-    """The member's day and duties as the viewer may see them, and the viewer's bell.
-
-    A member's own day on PostgreSQL is three statements that do not depend on each other: they are sent
-    at once (one round trip instead of three). Otherwise each is read as the selectors read it.
-    """
-    if today_selectors.own_day_read_applies(viewer=viewer, member=member):
-        day_rows, duty_rows, unread_rows = fetch_all_together(
-            today_selectors.own_day_statement(member=member, now=now),
-            task_selectors.own_duties_statement(member=member, now=now),
-            notification_selectors.unread_count_statement(member=viewer),
-        )
-        return TodayPage(
-            today=today_selectors.own_day_from_rows(day_rows, member=member, now=now),
-            duties=task_selectors.own_duties_from_rows(duty_rows),
-            unread=unread_rows[0][0],
-        )
+    """The member's day and duties as the viewer may see them, and the viewer's bell."""
     return TodayPage(
         today=today_selectors.today_for_member(member=member, now=now, viewer=viewer),
         duties=task_selectors.task_list_for_today(viewer=viewer, member=member, now=now),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
@@ -20,7 +19,6 @@ from checklists.models import Checklist, ChecklistItem, Escalation, EscalationSt
 from checklists.models.runs import covering
 from checklists.services.escalation import escalation_reopen, escalation_resolve
 from opsteam.lib.clock import local_time
-from opsteam.lib.db import model_columns, model_from_row, model_width, prepared_cursor
 from opsteam.lib.images import image_clean
 from opsteam.lib.numbers import decimal_parse
 from opsteam.lib.text import text_clean
@@ -125,74 +123,6 @@ def _locked_item(item_id: int, *, viewer: Member | None = None) -> ChecklistItem
         raise Http404 from None
 
 
-# The common tick in one statement (issue 8): a member's own plain check item, open, not in a group, with nothing
-# typed into it before and no unresolved escalation, ticked done with no inputs. Its UPDATE and its tick record are
-# one data-modifying CTE in autocommit: no row lock taken ahead, no BEGIN/COMMIT round trips. Whatever does not
-# match (someone else's item, a count, a photo, a group's sub-item, an escalated item, an item already closed, an
-# unknown id) is left untouched by it and goes the general way below, which also says why it is refused.
-# A concurrent tick of the same row waits on the UPDATE's row lock and then finds status no longer open. The literals
-# are ItemStatus.DONE/OPEN, ItemKind.CHECK, TickAction.TICK and the unresolved EscalationStatus values
-# (tests/integration/test_tick_one_statement.py holds the two ways equal).
-# Without a `now` from the caller (a request), the time of the tick is clock_timestamp() where the row is updated, i.e.
-# after any wait for its lock, and the record takes the same time: records follow the order of the changes (issue 15).
-_TICK_ONE_STATEMENT = """
-WITH ticked AS (
-    UPDATE checklists_checklistitem i
-    SET status = 'done', done_at = COALESCE(%(now)s::timestamptz, clock_timestamp()), done_by_id = %(actor)s, updated_at = %(saved)s
-    FROM checklists_checklist c
-    WHERE i.id = %(item)s AND c.id = i.checklist_id AND c.team_id = %(team)s
-      AND (c.assignee_id = %(actor)s OR c.member_id = %(actor)s)
-      AND i.status = 'open' AND NOT i.is_group AND i.parent_id IS NULL AND i.kind = 'check' AND NOT i.note_required
-      AND i.note = '' AND i.value IS NULL AND i.text_value = '' AND i.photo = ''
-      AND NOT EXISTS (
-          SELECT 1 FROM checklists_escalation e WHERE e.item_id = i.id AND e.status IN ('open', 'acknowledged')
-      )
-    RETURNING {item_columns}, c.team_id AS list_team_id, c.role_id AS list_role_id, c.member_id AS list_member_id,
-        c.assignee_id AS list_assignee_id, c.date AS list_date
-), recorded AS (
-    INSERT INTO checklists_tickevent (item_id, actor_id, on_behalf_of_id, action, changes, at, ip)
-    SELECT id, %(actor)s, NULLIF(list_assignee_id, %(actor)s), 'tick', '{{"status": ["open", "done"]}}', done_at, %(ip)s::inet
-    FROM ticked
-)
-SELECT * FROM ticked
-"""
-_LIST_COLUMNS = {"list_team_id": "team_id", "list_role_id": "role_id", "list_member_id": "member_id",
-                 "list_assignee_id": "assignee_id", "list_date": "date"}  # fmt: skip
-
-
-@functools.cache
-def _tick_one_statement() -> str:
-    """The statement with the item's columns named, not i.* (see model_columns: a migration adding a column)."""
-    return _TICK_ONE_STATEMENT.format(item_columns=model_columns(ChecklistItem, "i"))
-
-
-def _tick_in_one_statement(*, item_id, actor: Member, now: datetime | None, ip: str | None) -> ChecklistItem | None:
-    """The ticked item (with its list's ids) if the one-statement tick applied; else None, and nothing written.
-
-    updated_at is the wall clock, as the model's auto_now sets it on the general way's save.
-    """
-    try:
-        item_id = int(item_id)
-    except (TypeError, ValueError):
-        return None
-    if not 1 <= item_id < 2**63:
-        return None
-    with prepared_cursor() as cursor:
-        params = {"item": item_id, "team": actor.team_id, "actor": actor.pk, "now": now, "ip": ip, "saved": timezone.now()}
-        cursor.execute(_tick_one_statement(), params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    width = model_width(ChecklistItem)
-    item = model_from_row(ChecklistItem, row[:width])
-    list_values = {"id": item.checklist_id} | dict(zip(_LIST_COLUMNS.values(), row[width:], strict=True))
-    list_fields = [f.attname for f in Checklist._meta.concrete_fields if f.attname in list_values]
-    checklist = Checklist.from_db(connection.alias, list_fields, [list_values[name] for name in list_fields])
-    ChecklistItem.checklist.field.set_cached_value(item, checklist)
-    item.has_open_escalation = False
-    return item
-
-
 def tick_record(
     *,
     actor: Member,
@@ -212,19 +142,12 @@ def tick_record(
     (outside the actor's scope is 404) is part of the locking query.
     Idempotent: the same tick twice, or from two phones at once, records one event. The row lock
     makes the second caller see the first caller's result and find nothing to change.
-    On PostgreSQL a plain "done" tries the one-statement tick first (_TICK_ONE_STATEMENT), which takes only
-    the commonest case and leaves everything else to the general way.
     `now` is when the change is made; a request passes none: the clock is read once the item is locked, so that of
     two edits racing for the row the later change has the later time (issue 15: with the request's start time, 20
     concurrent edits were recorded out of order). Tests and scripts pass the time they mean.
     """
     if status not in (ItemStatus.DONE, ItemStatus.NOT_DONE):
         raise ValidationError({"status": _("Choose done or not done.")})
-    plain = status == ItemStatus.DONE and not (note or "").strip() and value in (None, "") and not (text_value or "").strip()
-    if plain and photo is None and connection.vendor == "postgresql":
-        ticked = _tick_in_one_statement(item_id=item.pk if item is not None else item_id, actor=actor, now=now, ip=ip)
-        if ticked is not None:
-            return ticked, True
     # The photo is decoded and re-encoded before the item is locked: that takes up to a few hundred ms for a
     # large one, which no other tick of the row should wait for. A refused photo writes nothing.
     cleaned = photo_clean(photo) if photo is not None else None
@@ -247,7 +170,7 @@ def _tick_record_locked(
     item: ChecklistItem | None,
     item_id: int | None,
 ) -> tuple[ChecklistItem, bool]:
-    """tick_record's general way: the item locked first, every rule checked on the locked row. `photo` is cleaned."""
+    """The item locked first, every rule checked on the locked row. `photo` is cleaned."""
     if item is not None:
         item = _locked_item(item.pk)
         if not item_can_tick(item=item, member=actor):

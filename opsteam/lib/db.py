@@ -33,37 +33,6 @@ def prepared_cursor():
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
-def fetch_all_together(*statements: tuple[str, object]) -> list[list[tuple]]:
-    """The rows of several statements that do not depend on each other, sent at once.
-
-    On PostgreSQL they go in psycopg's pipeline mode: one round trip for all of them instead of one each
-    (the today page's day, duties and bell: about half a millisecond of a 6-7 ms page, more under load).
-    Each runs on a prepared_cursor; an error in any is raised as Django's, once the pipeline is read. On
-    another database they run one after the other.
-    """
-    if connection.vendor != "postgresql":
-        results = []
-        for sql, params in statements:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                results.append(cursor.fetchall())
-        return results
-    # Before the pipeline: Django's health check (a SELECT 1 of its own) and the connection itself.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    cursors = []
-    try:
-        with connection.wrap_database_errors:
-            with connection.connection.pipeline():
-                for sql, params in statements:
-                    cursors.append(prepared_cursor())
-                    cursors[-1].execute(sql, params)
-            return [cursor.fetchall() for cursor in cursors]
-    finally:
-        for cursor in cursors:
-            cursor.close()
-
-
 @functools.cache
 def _fields(model, only: tuple[str, ...] | None) -> tuple:
     fields = model._meta.concrete_fields

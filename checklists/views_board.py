@@ -16,8 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from checklists.selectors.board import BOARD_LIMIT, TREND_DAYS, Board, board_get, board_items, board_roles, board_scope, board_trends
+from checklists.selectors.board import (
+    BOARD_LIMIT,
+    TREND_DAYS,
+    Board,
+    BoardLive,
+    board_get,
+    board_items,
+    board_roles,
+    board_scope,
+    board_trends,
+)
 from checklists.selectors.board_export import board_workbook
+from checklists.selectors.escalation_story import escalation_stories, stories_by_person
+from checklists.views_board_live import live_context
 from opsteam.lib.clock import local_date
 from opsteam.lib.params import date_parse, date_query
 from roles.access import member_required
@@ -77,6 +89,12 @@ def board(request: HttpRequest) -> HttpResponse:
             "board_limit": BOARD_LIMIT,
             "can_enter": member_can_enter_figures(member=request.member),
             "can_set_targets": member_can_set_targets(member=request.member),
+            # Issue 20: who is behind first (polled while open), and the escalations as one story per item or duty.
+            **live_context(
+                BoardLive(day=day, now=now, scope=scope, roles=data.roles, total=data.total, behind=data.behind), today=today
+            ),
+            "stories": (stories := escalation_stories(data.escalations)),
+            "stories_by_person": stories_by_person(stories),
         },
     )
 

@@ -6,8 +6,9 @@ from rest_framework.routers import DefaultRouter
 from checklists.api import board as board_api
 from checklists.api.meetings import MeetingViewSet
 from checklists.api.notifications import NotificationViewSet
+from checklists.api.nudges import nudge as nudge_api
 from checklists.api.tasks import CampaignViewSet, EscalationViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
-from checklists.api.views import ChecklistItemViewSet, ChecklistViewSet, token_obtain
+from checklists.daily.api import ChecklistItemViewSet, ChecklistViewSet, token_obtain
 
 router = DefaultRouter()
 router.register("checklists", ChecklistViewSet, basename="checklist")
@@ -24,6 +25,7 @@ urlpatterns = [
     path("auth/token/", token_obtain, name="api-token"),
     # The director's board and the KPI scorecard (issue 5)
     path("board/", board_api.board, name="api-board"),
+    path("board/nudge/", nudge_api, name="api-board-nudge"),
     path("kpi/entries/", board_api.entries, name="api-kpi-entries"),
     path("kpi/scorecard/", board_api.scorecard, name="api-kpi-scorecard"),
     path("kpi/import/", board_api.kpi_import, name="api-kpi-import"),

@@ -18,7 +18,7 @@ from opsteam.middleware import DATABASE_ERRORS, database_unavailable_response
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("today" if request.user.is_authenticated else "login")
+    return redirect("landing" if request.user.is_authenticated else "login")
 
 
 def _database_check() -> tuple[bool, str]:

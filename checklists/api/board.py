@@ -12,7 +12,8 @@ from rest_framework.decorators import api_view, parser_classes, permission_class
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from checklists.api.views import IsTeamMember
+from checklists.api.nudges import behind_data
+from checklists.daily.api import IsTeamMember
 from checklists.selectors.board import Board, board_get, board_scope
 from opsteam.api import DateField, IdField
 from opsteam.lib.clock import local_date
@@ -156,11 +157,22 @@ def _board_data(board: Board) -> dict:
             for t in board.overdue
         ],
         "scorecard": _scorecard_data(board.scorecard),
+        # Who is behind now, worst first (issue 20: the one definition, checklists.selectors.pace).
+        "behind": behind_data(board.behind),
     }
 
 
 def _completion(c) -> dict:
-    return {"total": c.total, "done": c.done, "late": c.late, "not_done": c.not_done, "missed": c.missed, "percent": c.percent}
+    return {
+        "total": c.total,
+        "done": c.done,
+        "late": c.late,
+        "not_done": c.not_done,
+        "missed": c.missed,
+        "percent": c.percent,
+        "due": c.due,
+        "behind": c.is_behind,
+    }
 
 
 def _scorecard_data(card: Scorecard) -> dict:

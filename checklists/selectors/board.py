@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from checklists.models import Checklist, ChecklistItem, ItemStatus
 from checklists.models.escalation import Escalation, EscalationStatus
-from checklists.models.runs import LATE
+from checklists.daily.models import LATE
 from checklists.models.tasks import ProblemOrder, Task, TaskStatus
+from checklists.selectors.pace import PACE_FIELDS, BehindRow, Pace, PersonPace, behind_list, pace_counts
 from roles.models import Member, Role
 from roles.selectors import Level, member_led_role_ids, member_level
 from roles.selectors.kpi import Scorecard, daily_targets, figures_by_day, metric_list, metric_value, scorecard_get, targets_in, totals_over
@@ -78,14 +79,14 @@ def board_roles(*, scope: BoardScope) -> list[Role]:
 
 
 @dataclass
-class Completion:
-    """Items of a day: done (on time or late), marked not done, still open, and missed (open past their due time)."""
+class Completion(Pace):
+    """Items of a day: done (on time or late), marked not done, still open, and missed (open past their due time).
 
-    total: int = 0
-    done: int = 0
+    Whether it is behind is the pace's one definition (checklists.selectors.pace), not "anything late".
+    """
+
     late: int = 0
     not_done: int = 0
-    missed: int = 0
 
     @property
     def open(self) -> int:
@@ -95,16 +96,10 @@ class Completion:
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
 
-    @property
-    def is_behind(self) -> bool:
-        return bool(self.late or self.missed or self.not_done)
-
     def add(self, other: Completion) -> None:
-        self.total += other.total
-        self.done += other.done
+        self.add_pace(other)
         self.late += other.late
         self.not_done += other.not_done
-        self.missed += other.missed
 
 
 @dataclass
@@ -130,13 +125,14 @@ def _items_in_scope(scope: BoardScope):
     return items
 
 
+COMPLETION_FIELDS = (*PACE_FIELDS, "late", "not_done")
+
+
 def _completion_counts(now: datetime) -> dict:
     return {
-        "total": Count("id"),
-        "done": Count("id", filter=Q(status=ItemStatus.DONE)),
+        **pace_counts(now),
         "late": Count("id", filter=LATE),
         "not_done": Count("id", filter=Q(status=ItemStatus.NOT_DONE)),
-        "missed": Count("id", filter=Q(status=ItemStatus.OPEN, due_at__lt=now)),
     }
 
 
@@ -158,7 +154,7 @@ def completion_by_role_and_person(*, scope: BoardScope, day: date, now: datetime
     by_role: dict[int, RoleRow] = {}
     for row in rows:
         role = by_role.setdefault(row["checklist__role_id"], RoleRow(role_id=row["checklist__role_id"], name=row["checklist__role__name"]))
-        completion = Completion(**{k: row[k] for k in ("total", "done", "late", "not_done", "missed")})
+        completion = Completion(**{k: row[k] for k in COMPLETION_FIELDS})
         role.people.append(
             PersonRow(member_id=row["checklist__member_id"], name=row["checklist__member__display_name"], completion=completion)
         )
@@ -178,7 +174,9 @@ def open_escalations(*, scope: BoardScope) -> list[Escalation]:
     # Not yet acknowledged first: those are the ones nobody has picked up.
     order = (F("acknowledged_at").asc(nulls_first=True), "-raised_at", "-id")
     return list(
-        rows.select_related("item__checklist__member", "task", "recipient", "acknowledged_by", "role").order_by(*order)[:BOARD_LIMIT]
+        rows.select_related("item__checklist__member", "task__owner", "task__assignee", "recipient", "acknowledged_by", "role").order_by(
+            *order
+        )[:BOARD_LIMIT]
     )
 
 
@@ -224,10 +222,7 @@ class Board:
     scorecard: Scorecard  # month to date
     day_figures: dict[str, Decimal]
     day_sales_target: Decimal | None
-
-    @property
-    def behind(self) -> list[PersonRow]:
-        return [p for r in self.roles for p in r.people if p.completion.is_behind]
+    behind: list[BehindRow]  # who is behind now, worst first (checklists.selectors.pace)
 
     def kpi(self, playbook_id: str):
         return next((k for k in self.scorecard.kpis if k.kpi.playbook_id == playbook_id), None)
@@ -254,12 +249,44 @@ def board_get(*, scope: BoardScope, day: date, now: datetime) -> Board:
         scope=scope,
         roles=roles,
         total=total,
+        behind=behind_list(team_id=scope.viewer.team_id, role_ids=scope.role_filter(), day=day, now=now, people=_paces(roles)),
         escalations=open_escalations(scope=scope),
         overdue=overdue_duties(scope=scope, now=now),
         scorecard=card,
         day_figures=card.by_day.get(day, {}),
         day_sales_target=day_target,
     )
+
+
+@dataclass
+class BoardLive:
+    """What an open board asks for every 30 s (issue 20): completion by role and person, and who is behind."""
+
+    day: date
+    now: datetime
+    scope: BoardScope
+    roles: list[RoleRow]
+    total: Completion
+    behind: list[BehindRow]
+
+
+def board_live_get(*, scope: BoardScope, day: date, now: datetime) -> BoardLive:
+    """The board's live part alone, in three queries whatever the number of members."""
+    roles = completion_by_role_and_person(scope=scope, day=day, now=now)
+    total = Completion()
+    for role in roles:
+        total.add(role.completion)
+    behind = behind_list(team_id=scope.viewer.team_id, role_ids=scope.role_filter(), day=day, now=now, people=_paces(roles))
+    return BoardLive(day=day, now=now, scope=scope, roles=roles, total=total, behind=behind)
+
+
+def _paces(roles: list[RoleRow]) -> list[PersonPace]:
+    """The board's completion rows as the paces behind_list reads (no second query for them)."""
+    return [
+        PersonPace(member_id=p.member_id, name=p.name, role_id=r.role_id, role_name=r.name, pace=p.completion)
+        for r in roles
+        for p in r.people
+    ]
 
 
 # --- drill-down: the items behind a number ---------------------------------------------------------------------------
@@ -351,7 +378,4 @@ def _rounded(value) -> float | None:
 
 def completion_by_day(*, scope: BoardScope, start: date, end: date, now: datetime) -> dict[date, Completion]:
     rows = _items_in_scope(scope).filter(checklist__date__range=(start, end)).values("checklist__date").annotate(**_completion_counts(now))
-    return {
-        row["checklist__date"]: Completion(**{k: row[k] for k in ("total", "done", "late", "not_done", "missed")})
-        for row in rows.order_by()
-    }
+    return {row["checklist__date"]: Completion(**{k: row[k] for k in COMPLETION_FIELDS}) for row in rows.order_by()}

@@ -116,7 +116,7 @@ OPSTEAM_TRUSTED_PROXIES = env_list("OPSTEAM_TRUSTED_PROXIES", [])
 networks_parse("OPSTEAM_TRUSTED_PROXIES", OPSTEAM_TRUSTED_PROXIES)  # a typo stops start-up, not the first login
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "today"
+LOGIN_REDIRECT_URL = "landing"  # the director on the board, a lead on their role's, staff on today (issue 20)
 LOGOUT_REDIRECT_URL = "login"
 
 # Time: the business day is the Asia/Shanghai calendar day (STYLE §5).
@@ -152,6 +152,12 @@ OPSTEAM_ESCALATION_LOOKBACK_HOURS = env_int("OPSTEAM_ESCALATION_LOOKBACK_HOURS",
 OPSTEAM_ACK_LINK_MAX_AGE_HOURS = env_int("OPSTEAM_ACK_LINK_MAX_AGE_HOURS", 72, minimum=1)
 # Links in emails and robot messages are absolute: the address people open OpsTeam at.
 # A malformed address (no http:// or https://) stops start-up instead of sending broken links.
+# The board (issue 20): a member is nudged (催一下) at most once in this many minutes; an open board asks for
+# who is behind every so many seconds; the director and the leads get the day's digest at this local time on
+# working days.
+OPSTEAM_NUDGE_INTERVAL_MINUTES = env_int("OPSTEAM_NUDGE_INTERVAL_MINUTES", 30, minimum=1)
+OPSTEAM_BOARD_POLL_SECONDS = env_int("OPSTEAM_BOARD_POLL_SECONDS", 30, minimum=1)
+OPSTEAM_DIGEST_AT = env_time("OPSTEAM_DIGEST_AT", "17:00")
 OPSTEAM_BASE_URL = env_url("OPSTEAM_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 # Group robots may only be called on their vendor's own host, over https: a webhook pointing anywhere else
 # (an internal address, another vendor) is refused when saved and again before every call (SSRF).

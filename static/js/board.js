@@ -1,3 +1,21 @@
+// Issue 20: the live part is replaced every 30 s (htmx); the roles the director unfolded stay unfolded.
+(function () {
+  "use strict";
+  var open = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "board-live") return;
+    open = Array.prototype.map.call(target.querySelectorAll("details[data-role][open]"), function (d) { return d.getAttribute("data-role"); });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var live = document.getElementById("board-live");
+    if (!live) return;
+    open.forEach(function (role) {
+      var details = live.querySelector('details[data-role="' + role + '"]');
+      if (details) details.open = true;
+    });
+  });
+})();
 // The board's trend charts: data from /board/trends/ (JSON), drawn with Chart.js served from static/vendor.
 (function () {
   "use strict";

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check test-fast test-integration test-faults test-browser messages clean bench
+.PHONY: install run test lint check test-fast test-integration test-faults test-browser messages clean bench bench-scale bench-peak
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,18 @@ test-browser: install
 ## opsteam_bench, Redis database 10); prints the table and writes bench/results.json. 2-3 minutes on 2 cores (limit 10); HTTP load by wrk when installed.
 bench: install
 	$(BIN)/python -m bench.run
+
+## The cost curve (issue 22), not part of `make test`: 1,000, 10,000 and 100,000 members, each size against its own
+## reference; its own database opsteam_bench_scale and Redis database 6. Writes bench/scale-results.json and
+## bench/scale.png. About 10 minutes on 2 cores (limit 20). See docs/performance.md.
+bench-scale: install
+	$(BIN)/python -m bench.scale
+
+## The morning peak (issue 22): 2,000 members' phones against gunicorn while the worker generates and sweeps;
+## p50/p95/p99 per request, errors, every tick recorded once. 10 minutes of load (PEAK_ARGS="--seconds 300" to change); its own
+## database opsteam_bench_peak, Redis database 6 as bench-scale (run them one after the other). Writes bench/peak-results.json.
+bench-peak: install
+	$(BIN)/python -m bench.peak $(PEAK_ARGS)
 
 ## Translations: compile locale/*/LC_MESSAGES/*.po (needs gettext's msgfmt).
 messages:

@@ -122,19 +122,64 @@ def test_whenever_no_shop_is_named_the_shops_own_run_creates_nothing(team, wareh
 
 
 def test_the_beat_task_sends_no_task_when_nothing_is_due(team, warehouse_member, other_team):
-    from checklists.tasks import generate_due, generate_for_team
+    from checklists.tasks import generate_due, generate_for_teams
 
     member_with_role(other_team, "warehouse")
     with time_machine.travel(MONDAY, tick=False):
-        with mock.patch.object(generate_for_team, "delay") as sent:
+        with mock.patch.object(generate_for_teams, "delay") as sent:
             assert generate_due() == 2
-        assert sorted(call.args[0] for call in sent.call_args_list) == sorted([team.pk, other_team.pk])
+        assert [call.args[0] for call in sent.call_args_list] == [sorted([team.pk, other_team.pk])]
         for shop in (team, other_team):
             run_generate_due(team=shop, now=MONDAY)
-        with mock.patch.object(generate_for_team, "delay") as sent, CaptureQueriesContext(connection) as queries:
+        with mock.patch.object(generate_for_teams, "delay") as sent, CaptureQueriesContext(connection) as queries:
             assert generate_due() == 0
         assert sent.call_count == 0
         assert len(queries) == 1
+
+
+def test_the_due_shops_go_in_batches_one_task_per_batch(team, warehouse_member, other_team, settings):
+    from checklists.services.playbook import playbook_load
+    from checklists.tasks import generate_due, generate_for_teams
+    from tests.factories import TeamFactory
+
+    member_with_role(other_team, "warehouse")
+    extra = []
+    for n in range(3):
+        shop = TeamFactory(slug=f"batch-{n}")
+        playbook_load(team=shop)
+        member_with_role(shop, "warehouse")
+        extra.append(shop.pk)
+    settings.OPSTEAM_GENERATION_BATCH = 2
+    with time_machine.travel(MONDAY, tick=False), mock.patch.object(generate_for_teams, "delay") as sent:
+        assert generate_due() == 5
+    batches = [call.args[0] for call in sent.call_args_list]
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert sorted(i for b in batches for i in b) == sorted([team.pk, other_team.pk, *extra])
+
+
+def test_a_batch_makes_every_shops_lists_and_a_failing_shop_is_retried_alone(team, warehouse_member, other_team):
+    from checklists.services import generation
+    from checklists.tasks import generate_for_teams
+
+    other = member_with_role(other_team, "warehouse")
+    real = generation.run_generate_due
+
+    def failing_for_team(*, team, now):
+        if team.slug == "shop":
+            raise RuntimeError("database hiccup")
+        return real(team=team, now=now)
+
+    with (
+        mock.patch("checklists.tasks.run_generate_due", side_effect=failing_for_team),
+        mock.patch.object(generate_for_teams, "retry", side_effect=RuntimeError("retried")) as retry,
+        pytest.raises(RuntimeError, match="retried"),
+    ):
+        generate_for_teams.run([team.pk, other_team.pk], MONDAY.isoformat())
+    assert retry.call_args.kwargs["args"] == ([team.pk], MONDAY.isoformat())
+    assert Checklist.objects.filter(member=other).exists()  # the shop after the failing one was not held up
+    assert not Checklist.objects.filter(member=warehouse_member).exists()
+    assert generate_for_teams.run([team.pk], MONDAY.isoformat()) == "1 shops"
+    assert Checklist.objects.filter(member=warehouse_member).exists()
 
 
 def test_run_jobs_runs_only_the_shops_with_lists_to_create(team, warehouse_member, other_team, capsys):

@@ -8,7 +8,7 @@ from checklists.api.meetings import MeetingViewSet
 from checklists.api.notifications import NotificationViewSet
 from checklists.api.nudges import nudge as nudge_api
 from checklists.api.tasks import CampaignViewSet, EscalationViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
-from checklists.daily.api import ChecklistItemViewSet, ChecklistViewSet, token_obtain
+from checklists.api.views import ChecklistItemViewSet, ChecklistViewSet, token_obtain
 
 router = DefaultRouter()
 router.register("checklists", ChecklistViewSet, basename="checklist")

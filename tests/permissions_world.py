@@ -17,7 +17,7 @@ from django.core.management import call_command
 from checklists.models import ChecklistItem, Escalation, Meeting, Notification, Robot
 from checklists.models.tasks import CampaignTemplate
 from checklists.services.escalation import ack_token_make, escalation_sweep
-from checklists.daily.generation import run_generate_due
+from checklists.services.generation import run_generate_due
 from checklists.services.meetings import meetings_create_due
 from checklists.services.notifications import notification_create
 from checklists.services.playbook import playbook_load

@@ -16,7 +16,7 @@ from checklists.selectors.board import board_get, board_live_get, board_scope
 from checklists.selectors.escalation_story import escalation_stories, stories_by_person
 from checklists.selectors.pace import Pace, behind_list, pace_is_behind
 from checklists.services.nudges import NudgeNotBehind, NudgeTooSoon, nudge_role, nudge_send
-from checklists.daily.ticks import tick_record
+from checklists.services.ticks import tick_record
 from roles.models import Role
 from tests.conftest import MONDAY
 from tests.factories import PASSWORD

@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from checklists.api.nudges import behind_data
-from checklists.daily.api import IsTeamMember
+from checklists.api.views import IsTeamMember
 from checklists.selectors.board import Board, board_get, board_scope
 from opsteam.api import DateField, IdField
 from opsteam.lib.clock import local_date

@@ -1,17 +1,5 @@
 """Templates, daily checklists and ticks; duties, escalation and notifications."""
 
-from checklists.daily.models import (
-    Checklist,
-    ChecklistItem,
-    ChecklistTemplate,
-    ItemKind,
-    ItemStatus,
-    Scheduled,
-    ScheduleKind,
-    TemplateItem,
-    TickAction,
-    TickEvent,
-)
 from checklists.models.board import BoardDigest, Nudge
 from checklists.models.escalation import (
     Escalation,
@@ -48,6 +36,7 @@ from checklists.models.notifications import (
     RobotSend,
 )
 from checklists.models.playbook import PlaybookDifference
+from checklists.models.runs import Checklist, ChecklistItem, ItemStatus, TickAction, TickEvent
 from checklists.models.tasks import (
     Campaign,
     CampaignPhase,
@@ -63,6 +52,7 @@ from checklists.models.tasks import (
     TaskEvent,
     TaskStatus,
 )
+from checklists.models.templates import ChecklistTemplate, ItemKind, Scheduled, ScheduleKind, TemplateItem
 from checklists.notify.suites.models import CardAction, ImportProposal, SuiteApp, SuiteKind, SuiteLink, SuiteMessage  # issue 21
 
 __all__ = [

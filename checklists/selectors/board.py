@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from checklists.models import Checklist, ChecklistItem, ItemStatus
 from checklists.models.escalation import Escalation, EscalationStatus
-from checklists.daily.models import LATE
+from checklists.models.runs import LATE
 from checklists.models.tasks import ProblemOrder, Task, TaskStatus
 from checklists.selectors.pace import PACE_FIELDS, BehindRow, Pace, PersonPace, behind_list, pace_counts
 from roles.models import Member, Role

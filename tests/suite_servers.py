@@ -54,6 +54,9 @@ class SuiteServer:
     rate_reset: int = 1
     oauth_user: str = ""
     codes: dict = field(default_factory=dict)
+    # The directory's departments below the root: id -> (name, parent id); a user's "department" is a name.
+    departments: dict = field(default_factory=lambda: {2: ("仓库部", 1)})
+    task_ids: dict = field(default_factory=dict)  # DingTalk: the work notifications sent, task_id -> msgtype
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     token_delay: float = 0.0
@@ -130,6 +133,10 @@ class SuiteServer:
             self.tokens_issued.append(token)
         return token
 
+    def _department_id(self, info: dict) -> int:
+        """A user's department id from its name (the root, 1, when it names none)."""
+        return next((d for d, (name, _parent) in self.departments.items() if name == info.get("department")), 1)
+
     def _token_problem(self, token: str):
         if token in self.expired:
             return EXPIRED[self.kind]
@@ -181,7 +188,17 @@ class SuiteServer:
             rate = self._rate_problem()
             if rate:
                 return rate
-            return 200, {"errcode": 0, "errmsg": "ok", "task_id": 10000 + len(self.received), "request_id": "req"}, {}
+            task_id = 10000 + len(self.received)
+            with self.lock:
+                self.task_ids[task_id] = (b.get("msg") or {}).get("msgtype", "")
+            return 200, {"errcode": 0, "errmsg": "ok", "task_id": task_id, "request_id": "req"}, {}
+        if p == "/topapi/message/corpconversation/status_bar/update":
+            # Only an OA message sent by this app has a status bar; agent_id, task_id and status_value are required.
+            if not (b.get("agent_id") and b.get("task_id") and b.get("status_value")):
+                return 200, {"errcode": 40035, "errmsg": "缺少参数"}, {}
+            if self.task_ids.get(b["task_id"]) != "oa":
+                return 200, {"errcode": 400002, "errmsg": "无效的task_id或消息不是OA消息"}, {}
+            return 200, {"errcode": 0, "errmsg": "成功"}, {}
         if p == "/topapi/v2/user/getuserinfo":
             user = self.codes.pop(b.get("code", ""), None)
             if user is None:
@@ -211,12 +228,18 @@ class SuiteServer:
                 {},
             )
         if p == "/topapi/v2/department/listsub":
-            return 200, {"errcode": 0, "errmsg": "ok", "result": [{"dept_id": 2, "name": "仓库部"}]}, {}
+            # One level, as documented: the direct sub-departments of dept_id.
+            rows = [
+                {"dept_id": d, "name": name, "parent_id": parent}
+                for d, (name, parent) in self.departments.items()
+                if parent == b.get("dept_id")
+            ]
+            return 200, {"errcode": 0, "errmsg": "ok", "result": rows}, {}
         if p == "/topapi/v2/user/list":
             rows = [
                 {"userid": u, "name": i.get("name", ""), "mobile": i.get("mobile", "")}
                 for u, i in self.users.items()
-                if (b.get("dept_id") == 2) == (i.get("department") == "仓库部")
+                if self._department_id(i) == b.get("dept_id")
             ]
             return 200, {"errcode": 0, "errmsg": "ok", "result": {"has_more": False, "list": rows}}, {}
         return 404, {"errcode": 404, "errmsg": "not found"}, {}
@@ -335,10 +358,22 @@ class SuiteServer:
             if b.get("receive_id") not in self.users:
                 return 400, {"code": 230013, "msg": "Bot has NO availability to this user."}, {}
             return 200, {"code": 0, "msg": "success", "data": {"message_id": f"om_{len(self.received)}"}}, {}
+        if p == "/open-apis/contact/v3/departments/0/children":
+            # fetch_child=true: every department below the root; else its direct children.
+            every = _q.get("fetch_child") == "true"
+            items = [
+                {"name": name, "open_department_id": f"od-{d}", "department_id": str(d), "parent_department_id": f"od-{parent}"}
+                for d, (name, parent) in self.departments.items()
+                if every or parent == 1
+            ]
+            return 200, {"code": 0, "msg": "success", "data": {"has_more": False, "items": items}}, {}
         if p == "/open-apis/contact/v3/users/find_by_department":
+            # Direct members only, as documented; the root is "0".
+            wanted = _q.get("department_id", "")
             items = [
                 {"open_id": u, "name": i.get("name", ""), "mobile": "+86" + i.get("mobile", ""), "status": {"is_resigned": False}}
                 for u, i in self.users.items()
+                if (wanted == "0" and self._department_id(i) == 1) or wanted == f"od-{self._department_id(i)}"
             ]
             return 200, {"code": 0, "msg": "success", "data": {"has_more": False, "items": items}}, {}
         return 404, {"code": 404, "msg": "not found"}, {}

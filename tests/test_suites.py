@@ -10,11 +10,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import CardAction, Delivery, Notification, SuiteApp, SuiteLink, TaskStatus
+from checklists.notify.flush import deliveries_flush
 from checklists.notify.suites import tokens
 from checklists.notify.suites.services import suite_app_save
-from checklists.services.escalation import escalation_sweep
-from checklists.services.notifications import deliveries_flush
 from tests.suite_servers import SuiteServer, card_callback, dingtalk_event
 from tests.test_escalation import duty, monday
 
@@ -92,11 +92,12 @@ def test_a_reminder_to_a_linked_member_becomes_a_personal_card_with_buttons(kind
     assert len(sends) == 1
     body = sends[0].body
     if kind == "dingtalk":
-        card = body["msg"]["action_card"]
+        assert body["msg"]["msgtype"] == "oa"
+        card = body["msg"]["oa"]
         assert body["userid_list"] == USER
         assert body["agent_id"] == 1000002
-        assert [b["title"] for b in card["btn_json_list"]] == ["完成", "确认收到", "打开"]
-        assert "/suite/act/" in card["btn_json_list"][0]["action_url"]
+        assert card["status_bar"]["status_value"] == "待处理"
+        assert "/suite/act/" in card["message_url"]  # the card page with 完成 · 确认收到 · 打开
     elif kind == "wecom":
         card = body["template_card"]
         assert body["touser"] == USER
@@ -246,12 +247,27 @@ def test_someone_else_pressing_a_card_changes_nothing(suite, team, warehouse_mem
     assert task.status == TaskStatus.OPEN
 
 
+FORM = r'<form method="post" action="([^"]+)">\s*<input[^>]*>\s*<button[^>]*data-testid="suite-card-(\w+)"'
+
+
+def dingtalk_card_buttons(client, send) -> dict:
+    """The OA message's link opens the card page: {action: its button's path}."""
+    import re
+
+    page = client.get(send.body["msg"]["oa"]["message_url"].removeprefix("http://127.0.0.1:8000"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    return {action: url.removeprefix("http://127.0.0.1:8000") for url, action in re.findall(FORM, html)}
+
+
 def test_a_dingtalk_button_asks_once_more_then_completes_the_duty_once(suite, team, warehouse_member, client):
     server, _app = suite("dingtalk")
     task, _notification = reminder(team, warehouse_member)
     deliveries_flush(now=monday(9, 30))
     (send,) = server.calls("asyncsend_v2")
-    done_url = send.body["msg"]["action_card"]["btn_json_list"][0]["action_url"].removeprefix("http://127.0.0.1:8000")
+    buttons = dingtalk_card_buttons(client, send)
+    assert set(buttons) == {"done", "ack"}
+    done_url = buttons["done"]
 
     preview = client.get(done_url)
     task.refresh_from_db()

@@ -59,6 +59,10 @@ class Card:
     urgent: bool = False
     # Unique per delivery attempt: WeCom's task_id and Feishu's uuid (the vendor drops a repeated send).
     send_key: str = ""
+    # DingTalk: an OA message carries one link, to OpsTeam's signed card page with the buttons; its status bar
+    # says `waiting` until a button's `state` replaces it.
+    page_url: str = ""
+    waiting: str = ""
 
 
 @dataclass
@@ -142,7 +146,9 @@ class SuiteAdapter(ABC):
         """data: vendor_ref (the message's id) and update_code (what a later update needs), when there are."""
 
     def update_card(self, token: str, *, user_id: str, vendor_ref: str, update_code: str, card: Card) -> CallResult:
-        """Change the card once a button was pressed. Default: the vendor has no way (DingTalk's action cards)."""
+        """Change the card once a button was pressed (WeCom: update_template_card; DingTalk: the OA status bar).
+
+        Default: nothing to call (Feishu's card is replaced in the callback's answer)."""
         return CallResult(ok=True, data={"updated": False})
 
     @abstractmethod

@@ -123,7 +123,9 @@ def card_action_apply(*, app: SuiteApp, event: CallbackEvent, now: datetime, ip:
         except _Refused as exc:
             return str(exc), notification_card(notification, member=member, app=app)
         update_code = event.extra.get("response_code", "")
-        if app.kind == "wecom" and update_code:
+        # WeCom updates the card with the callback's single-use response_code; DingTalk sets the OA message's
+        # status bar by its task_id; Feishu's card is replaced in the callback's answer.
+        if (app.kind == "wecom" and update_code) or app.kind == "dingtalk":
             from checklists.notify.suites.tasks import suite_card_update_task
 
             transaction.on_commit(lambda: _enqueue(suite_card_update_task, done.pk, update_code))

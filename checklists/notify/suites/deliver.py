@@ -77,6 +77,12 @@ def notification_card(notification: Notification, *, member: Member, app: SuiteA
         open_url = _absolute(reverse("suite-app", args=[app.team.slug]) + "?next=" + target)
         buttons.append(CardButton(action="open", label=pgettext("card button", "Open"), url=open_url))
         title = f"[{_('Urgent')}] {notification.title}" if notification.urgent else notification.title
+        page_url = ""
+        if app.kind == "dingtalk":
+            # An OA message has one link: the page listing this card's buttons (views.suite_act, action "card").
+            card_token = act_token(notification_id=notification.pk, action="card", member_id=member.pk)
+            page_url = _absolute(reverse("suite-act", args=[card_token]))
+        waiting = pgettext("card status", "To do") if len(buttons) > 1 else pgettext("card status", "For your information")
     return Card(
         notification_id=notification.pk,
         title=title,
@@ -86,6 +92,8 @@ def notification_card(notification: Notification, *, member: Member, app: SuiteA
         state=state,
         urgent=notification.urgent,
         send_key=send_key,
+        page_url=page_url,
+        waiting=waiting,
     )
 
 
@@ -173,7 +181,8 @@ def _flush_later(*, team_id: int, seconds: int) -> None:
 
 
 def suite_card_update(*, app: SuiteApp, notification: Notification, member: Member, state: str, update_code: str) -> CallResult:
-    """After a button: change the person's card (WeCom: update_template_card with the callback's response_code)."""
+    """After a button: change the person's card (WeCom: update_template_card with the callback's response_code;
+    DingTalk: the OA message's status bar, by the send's task_id)."""
     message = (
         SuiteMessage.objects.filter(notification=notification, link__member=member).select_related("link").order_by("-sent_at").first()
     )

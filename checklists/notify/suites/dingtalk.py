@@ -1,19 +1,23 @@
 """DingTalk (钉钉) internal app: the documented endpoints, shapes and error codes OpsTeam uses.
 
 - Token: GET oapi.dingtalk.com/gettoken?appkey=&appsecret= -> {errcode, access_token, expires_in: 7200}
-- Work notification: POST oapi.dingtalk.com/topapi/message/corpconversation/asyncsend_v2 (msgtype action_card:
-  title, markdown, btn_orientation, btn_json_list [{title, action_url}]) -> {errcode, task_id, request_id}
+- Work notification: POST oapi.dingtalk.com/topapi/message/corpconversation/asyncsend_v2 (msgtype oa: message_url,
+  pc_message_url, head {bgcolor, text}, status_bar {status_value, status_bg}, body {title, content})
+  -> {errcode, task_id, request_id}
+- Its status bar after a press: POST oapi.dingtalk.com/topapi/message/corpconversation/status_bar/update
+  {agent_id, task_id, status_value, status_bg} -> {errcode, errmsg} (only an OA message has one)
 - 免登 in the workbench: the JSAPI's authCode -> POST oapi.dingtalk.com/topapi/v2/user/getuserinfo {code} -> result.userid
 - QR sign-in from a browser: login.dingtalk.com/oauth2/auth -> authCode -> POST api.dingtalk.com/v1.0/oauth2/userAccessToken
   -> GET api.dingtalk.com/v1.0/contact/users/me (unionId) -> POST oapi.dingtalk.com/topapi/user/getbyunionid -> userid
 - A user: POST oapi.dingtalk.com/topapi/v2/user/get {userid} -> result {name, mobile, active}
-- Directory: POST topapi/v2/department/listsub, topapi/v2/user/list (cursor paging)
+- Directory: POST topapi/v2/department/listsub (one level: walked from the root), topapi/v2/user/list (cursor paging)
 - Event subscription (HTTP push): ?msg_signature&timestamp&nonce, body {"encrypt"}; crypto.wx_* with the app key;
   answered with the encrypted "success". OpsTeam listens for check_url and user_leave_org.
 
-A work notification's action_card cannot carry callback buttons nor be updated afterwards (DingTalk's
-interactive cards need a template on its card platform): its buttons are links to OpsTeam's signed,
-single-use action page (links.py), which acts after one more tap and shows the result.
+A work notification cannot carry callback buttons (DingTalk's interactive cards need a template on its card
+platform), but an OA message has a status bar OpsTeam can change later. So a card is an OA message whose
+link opens OpsTeam's signed card page (deliver.act_token): its 完成 / 确认收到 buttons act after one tap
+and show the result; then OpsTeam sets the message's status bar ("待处理" -> "已完成 · 陈仓库 08:05").
 """
 
 from __future__ import annotations
@@ -27,6 +31,19 @@ from datetime import datetime
 from checklists.notify.suites.base import CallbackEvent, CallbackRefused, CallResult, Card, SuiteAdapter, SuiteUser, TokenRefused
 from checklists.notify.suites.crypto import CryptoError, signatures_equal, wx_decrypt, wx_encrypt, wx_signature
 from checklists.notify.suites.http import call, suite_base
+
+# ARGB colours, as DingTalk's examples write them: a grey head (red when urgent); an orange bar to do, green once done.
+HEAD = "FFBBBBBB"
+HEAD_URGENT = "FFF65E5E"
+BAR_OPEN = "0xFFFF9A2E"
+BAR_DONE = "0xFF78C06E"
+MAX_DEPARTMENTS = 500  # the org import reads a shop's directory, not a conglomerate's
+
+
+def _status_bar(card: Card) -> dict:
+    if card.state:
+        return {"status_value": card.state[:30], "status_bg": BAR_DONE}
+    return {"status_value": card.waiting[:30], "status_bg": BAR_OPEN}
 
 
 class DingTalkAdapter(SuiteAdapter):
@@ -49,19 +66,18 @@ class DingTalkAdapter(SuiteAdapter):
         return answer.body["access_token"], int(answer.body.get("expires_in") or 7200)
 
     def send_card(self, token: str, *, user_id: str, card: Card) -> CallResult:
-        markdown = f"### {card.title}\n\n{card.text}"
-        if card.state:
-            markdown += f"\n\n**{card.state}**"
+        link = card.page_url or card.url
         payload = {
             "agent_id": int(self.app.agent_id or 0),
             "userid_list": user_id,
             "msg": {
-                "msgtype": "action_card",
-                "action_card": {
-                    "title": card.title[:100],
-                    "markdown": markdown,
-                    "btn_orientation": "1",
-                    "btn_json_list": [{"title": b.label, "action_url": b.url} for b in card.buttons],
+                "msgtype": "oa",
+                "oa": {
+                    "message_url": link,
+                    "pc_message_url": link,
+                    "head": {"bgcolor": HEAD_URGENT if card.urgent else HEAD, "text": card.title[:30]},
+                    "status_bar": _status_bar(card),
+                    "body": {"title": card.title[:100], "content": card.text[:2000]},
                 },
             },
         }
@@ -69,6 +85,18 @@ class DingTalkAdapter(SuiteAdapter):
         result = self.result(answer)
         if result.ok:
             result.data = {"vendor_ref": str(answer.body.get("task_id", "")), "update_code": ""}
+        return result
+
+    def update_card(self, token: str, *, user_id: str, vendor_ref: str, update_code: str, card: Card) -> CallResult:
+        """The OA message's status bar, by the send's task_id (one person per send, so one message)."""
+        if not vendor_ref.isdigit():
+            return CallResult(ok=True, data={"updated": False})
+        payload = {"agent_id": int(self.app.agent_id or 0), "task_id": int(vendor_ref), **_status_bar(card)}
+        answer = call(
+            "POST", self._oapi("/topapi/message/corpconversation/status_bar/update"), params={"access_token": token}, payload=payload
+        )
+        result = self.result(answer)
+        result.data = {"updated": result.ok}
         return result
 
     def _user_get(self, token: str, user_id: str) -> tuple[SuiteUser | None, CallResult]:
@@ -163,11 +191,21 @@ class DingTalkAdapter(SuiteAdapter):
         return "application/json", json.dumps(reply).encode()
 
     def directory(self, token: str) -> tuple[list[SuiteUser], CallResult]:
-        answer = call("POST", self._oapi("/topapi/v2/department/listsub"), params={"access_token": token}, payload={"dept_id": 1})
-        result = self.result(answer)
-        if not result.ok:
-            return [], result
-        departments = [(1, "")] + [(d["dept_id"], d.get("name", "")) for d in answer.body.get("result") or []]
+        # listsub answers one level: walk the tree from the root (1), breadth first, to a bound.
+        departments: list[tuple[int, str]] = [(1, "")]
+        index = 0
+        while index < len(departments) and len(departments) < MAX_DEPARTMENTS:
+            answer = call(
+                "POST",
+                self._oapi("/topapi/v2/department/listsub"),
+                params={"access_token": token},
+                payload={"dept_id": departments[index][0]},
+            )
+            result = self.result(answer)
+            if not result.ok:
+                return [], result
+            departments += [(d["dept_id"], d.get("name", "")) for d in answer.body.get("result") or [] if "dept_id" in d]
+            index += 1
         users: dict[str, SuiteUser] = {}
         for dept_id, dept_name in departments:
             cursor = 0

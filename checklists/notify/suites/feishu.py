@@ -6,7 +6,8 @@
   content: the card as a JSON string, uuid} -> {code, data.message_id}; buttons carry `value`
 - Sign-in: accounts.feishu.cn/open-apis/authen/v1/authorize (QR in a browser; silent inside Feishu) -> code
   -> POST /open-apis/authen/v2/oauth/token -> user access_token -> GET /open-apis/authen/v1/user_info -> open_id, name, mobile
-- Directory: GET /open-apis/contact/v3/users/find_by_department?department_id=0 (page_token paging)
+- Directory: GET /open-apis/contact/v3/departments/0/children?fetch_child=true (every department, with its name),
+  then GET /open-apis/contact/v3/users/find_by_department?department_id= for each (direct members; page_token paging)
 - Callbacks (事件与回调): with an Encrypt Key the body is {"encrypt"} (AES-256-CBC, key sha256(encrypt_key));
   X-Lark-Signature = sha256(X-Lark-Request-Timestamp + X-Lark-Request-Nonce + encrypt_key + body); the decrypted
   header.token must equal the Verification Token. url_verification is answered with its challenge;
@@ -204,34 +205,54 @@ class FeishuAdapter(SuiteAdapter):
                 reply["card"] = {"type": "raw", "data": self.card_json(card)}
         return "application/json", json.dumps(reply, ensure_ascii=False).encode()
 
-    def directory(self, token: str) -> tuple[list[SuiteUser], CallResult]:
-        users: list[SuiteUser] = []
+    def _pages(self, token: str, path: str, params: dict) -> tuple[list[dict], CallResult]:
+        """Every item of a paged contact list (page_token, has_more), to a bound."""
+        items: list[dict] = []
         page_token = ""
         for _page in range(50):
-            params = {"department_id": "0", "page_size": "50", "user_id_type": "open_id"}
+            query = {**params, "page_size": "50"}
             if page_token:
-                params["page_token"] = page_token
-            answer = call(
-                "GET",
-                self._api("/open-apis/contact/v3/users/find_by_department"),
-                params=params,
-                headers={"Authorization": f"Bearer {token}"},
-            )
+                query["page_token"] = page_token
+            answer = call("GET", self._api(path), params=query, headers={"Authorization": f"Bearer {token}"})
             result = self.result(answer)
             if not result.ok:
                 return [], result
             data = answer.body.get("data") or {}
-            for row in data.get("items") or []:
+            items += [row for row in data.get("items") or [] if isinstance(row, dict)]
+            if not data.get("has_more"):
+                break
+            page_token = data.get("page_token", "")
+        return items, CallResult(ok=True)
+
+    def directory(self, token: str) -> tuple[list[SuiteUser], CallResult]:
+        """Every department under the root (children, fetch_child), then each one's direct members with its name."""
+        children, result = self._pages(
+            token,
+            "/open-apis/contact/v3/departments/0/children",
+            {"department_id_type": "open_department_id", "fetch_child": "true"},
+        )
+        if not result.ok:
+            return [], result
+        departments = [("0", "")] + [(d["open_department_id"], d.get("name", "")) for d in children if d.get("open_department_id")]
+        users: dict[str, SuiteUser] = {}
+        for department_id, department_name in departments:
+            rows, result = self._pages(
+                token,
+                "/open-apis/contact/v3/users/find_by_department",
+                {"department_id": department_id, "department_id_type": "open_department_id", "user_id_type": "open_id"},
+            )
+            if not result.ok:
+                return [], result
+            for row in rows:
                 status = row.get("status") or {}
-                users.append(
+                users.setdefault(
+                    row.get("open_id", ""),
                     SuiteUser(
                         user_id=row.get("open_id", ""),
                         name=row.get("name", ""),
                         mobile=(row.get("mobile") or "").removeprefix("+86"),
+                        department=department_name,
                         active=not status.get("is_resigned", False),
-                    )
+                    ),
                 )
-            if not data.get("has_more"):
-                break
-            page_token = data.get("page_token", "")
-        return users, CallResult(ok=True)
+        return list(users.values()), CallResult(ok=True)

@@ -21,10 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from checklists.models import Notification
 from checklists.notify.suites import adapter_for
 from checklists.notify.suites.base import CallbackEvent
 from checklists.notify.suites.callbacks import card_action_apply, suite_callback_handle
-from checklists.notify.suites.deliver import ACT_SALT
+from checklists.notify.suites.deliver import ACT_SALT, notification_card
 from checklists.notify.suites.models import ImportProposal, SuiteApp, SuiteKind, SuiteLink
 from checklists.notify.suites.services import (
     org_import_confirm,
@@ -165,6 +166,14 @@ def suite_act(request: HttpRequest, token: str) -> HttpResponse:
             request, "suites/act.html", {"error": _("Your suite account is not linked to OpsTeam. Ask your director.")}, status=403
         )
     action = data.get("a")
+    if action == "card":
+        # The OA message's link: this card's buttons, each its own signed link (a GET never acts).
+        if request.method != "GET":
+            return render(request, "suites/act.html", {"error": _("Press one of the card's buttons.")}, status=400)
+        notification = Notification.objects.filter(pk=data.get("n"), recipient=link.member).first()
+        if notification is None:
+            return render(request, "suites/act.html", {"error": _("This card was not sent to you.")}, status=404)
+        return render(request, "suites/act.html", {"card": notification_card(notification, member=link.member, app=link.app)})
     if request.method == "GET":
         return render(request, "suites/act.html", {"action": action, "token": token})
     event = CallbackEvent(

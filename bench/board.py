@@ -57,7 +57,7 @@ def _fill(*, members: int, days: int):
     from django.utils import timezone
 
     from checklists.models import Checklist, ChecklistItem, ItemStatus
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.clock import local_date, local_datetime
     from roles.models import EntrySource, Member, MemberRole, Metric, MetricEntry, Role, Team
     from roles.services.kpi import target_set
@@ -159,7 +159,7 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from checklists.selectors.board import board_get, board_scope
+    from checklists.board.selectors import board_get, board_scope
     from opsteam.lib.clock import local_date
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']} on {connection.settings_dict.get('HOST') or 'local'}")

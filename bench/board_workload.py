@@ -17,7 +17,7 @@ from django.utils import timezone
 from bench import shared
 from bench.data import org_create
 from bench.lib import Result, Timer, Workload, best_of, time_ratio
-from checklists.selectors.board import board_get, board_scope, board_trends
+from checklists.board.selectors import board_get, board_scope, board_trends
 from roles.models import Member
 
 DAYS = 30

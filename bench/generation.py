@@ -71,7 +71,7 @@ _runs: list[dict] = []
 
 
 def _batches(teams: int) -> int:
-    from checklists.tasks import GENERATION_BATCH
+    from checklists.daily.tasks import GENERATION_BATCH
 
     return -(-teams // GENERATION_BATCH)
 

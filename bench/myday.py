@@ -14,8 +14,8 @@ from bench import shared
 from bench.data import org_create
 from bench.lib import Result, Workload, rate_ratio
 from bench.load import generator, load
+from checklists.daily.generation import run_generate_due
 from checklists.models import ChecklistItem
-from checklists.services.generation import run_generate_due
 from roles.models import Member, Team
 
 # As bench/tick.py: six short interleaved rounds, each side's best.

@@ -163,8 +163,8 @@ def prepare(members_wanted: int) -> tuple[list[dict], dict]:
 
     from bench.data import org_create
     from bench.shared import tokens_for
+    from checklists.daily.generation import run_generate_due
     from checklists.models import ChecklistItem
-    from checklists.services.generation import run_generate_due
     from roles.models import Member, Team
 
     t0 = time.monotonic()

@@ -87,7 +87,7 @@ def _gen_counts() -> tuple[int, int]:
 
 
 def _batches(shops: int) -> int:
-    from checklists.tasks import GENERATION_BATCH
+    from checklists.daily.tasks import GENERATION_BATCH
 
     return -(-shops // GENERATION_BATCH)
 
@@ -347,7 +347,7 @@ def board(size: int, big: dict) -> dict:
 
     from bench.board_workload import _REFERENCE, DAYS, _director
     from bench.lib import Timer, best_of
-    from checklists.selectors.board import board_scope, board_trends
+    from checklists.board.selectors import board_scope, board_trends
 
     day = big["board"].day
     now = timezone.now()

@@ -67,8 +67,8 @@ def lists_ensure() -> None:
     """Today's lists for every shop (the generation workload leaves them; a partial run makes them here)."""
     from django.utils import timezone
 
+    from checklists.daily.generation import run_generate_due
     from checklists.models import Checklist
-    from checklists.services.generation import run_generate_due
     from roles.models import Team
 
     current = org()

@@ -65,9 +65,9 @@ def database_prepare(staff: int) -> dict:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
+    from checklists.daily.generation import run_generate_for_date
     from checklists.models import ChecklistItem, ChecklistTemplate
-    from checklists.services.generation import run_generate_for_date
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.clock import local_date
     from roles.models import CalendarOverride, Member, MemberRole, Role, Team
 

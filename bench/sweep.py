@@ -18,7 +18,7 @@ from django.db import connection
 
 from bench import shared
 from bench.lib import Result, Timer, Workload, time_ratio
-from checklists.services.escalation import escalation_sweep
+from checklists.escalation.raising import escalation_sweep
 from opsteam.lib.clock import local_datetime
 from roles.models import Team
 

@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from checklists.services.escalation import escalation_sweep
-from checklists.services.generation import run_generate_due
-from checklists.services.tasks import duties_generate_for_date
+from checklists.daily.generation import run_generate_due
+from checklists.duties.services import duties_generate_for_date
+from checklists.escalation.raising import escalation_sweep
 from opsteam.lib.clock import local_date
 from roles.models import Team
 
 
 def job_generate_checklists(*, now: datetime) -> list[str]:
     """Today's checklists for every active team with a list still to create by `now` (one query finds them, as beat's task does)."""
-    from checklists.selectors.generation_due import teams_generation_due
+    from checklists.daily.generation_due import teams_generation_due
 
     return [str(run_generate_due(team=team, now=now)) for team in Team.objects.filter(pk__in=teams_generation_due(now=now)).order_by("pk")]
 
 
 def job_flush_deliveries(*, now: datetime) -> list[str]:
     """Emails and robot messages that are due, including any whose nudge was lost while the broker was down."""
-    from checklists.services.notifications import deliveries_flush
+    from checklists.notify.flush import deliveries_flush
 
     return [str(deliveries_flush(now=now))]
 
@@ -38,7 +38,7 @@ def job_escalate(*, now: datetime) -> list[str]:
 
 def job_create_meetings(*, now: datetime) -> list[str]:
     """Today's meetings with their agendas (PLAYBOOK §4), the refresh before they start, the monthly reminder (issue 6)."""
-    from checklists.services.meetings import meetings_create_due
+    from checklists.meetings.services import meetings_create_due
 
     return [str(meetings_create_due(team=team, now=now)) for team in Team.objects.filter(is_active=True)]
 

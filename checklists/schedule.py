@@ -15,6 +15,8 @@ def beat_schedule() -> dict[str, dict]:
         "create-meetings": {"task": "checklists.meetings_due", "every": 300, "expires": 290},
         # The outbox's safety net: what an on-commit nudge could not enqueue (broker down) goes out within a minute.
         "flush-deliveries": {"task": "checklists.deliveries_flush", "every": 60, "expires": 55},
+        # The 17:00 digest (issue 20, OPSTEAM_DIGEST_AT): each minute finds the teams due and not yet sent.
+        "board-digest": {"task": "checklists.digests_due", "every": 60, "expires": 55},
     }
 
 

@@ -3,12 +3,13 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from checklists.api import board as board_api
-from checklists.api.meetings import MeetingViewSet
-from checklists.api.notifications import NotificationViewSet
 from checklists.api.nudges import nudge as nudge_api
-from checklists.api.tasks import CampaignViewSet, EscalationViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
-from checklists.api.views import ChecklistItemViewSet, ChecklistViewSet, token_obtain
+from checklists.board import api as board_api
+from checklists.daily.api import ChecklistItemViewSet, ChecklistViewSet, token_obtain
+from checklists.duties.api import CampaignViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
+from checklists.escalation.api import EscalationViewSet
+from checklists.meetings.api import MeetingViewSet
+from checklists.notify.api import NotificationViewSet
 
 router = DefaultRouter()
 router.register("checklists", ChecklistViewSet, basename="checklist")

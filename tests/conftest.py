@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from opsteam.lib.clock import business_tz
 from tests.factories import TeamFactory, member_with_role
 
@@ -92,7 +92,7 @@ def outsider(other_team):
 @pytest.fixture
 def generate(team):
     """Generate the team's lists for MONDAY (or another instant)."""
-    from checklists.services.generation import run_generate_due
+    from checklists.daily.generation import run_generate_due
 
     def run(now=MONDAY):
         return run_generate_due(team=team, now=now)

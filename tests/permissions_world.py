@@ -14,14 +14,17 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from checklists.daily.generation import run_generate_due
+from checklists.duties.services import campaign_create, plan_create
+from checklists.duties.models import CampaignTemplate
+from checklists.duties.problems import problem_order_log
+from checklists.duties.services import task_create
+from checklists.escalation.notifying import ack_token_make
+from checklists.escalation.raising import escalation_sweep
+from checklists.meetings.services import meetings_create_due
 from checklists.models import ChecklistItem, Escalation, Meeting, Notification, Robot
-from checklists.models.tasks import CampaignTemplate
-from checklists.services.escalation import ack_token_make, escalation_sweep
-from checklists.services.generation import run_generate_due
-from checklists.services.meetings import meetings_create_due
-from checklists.services.notifications import notification_create
-from checklists.services.playbook import playbook_load
-from checklists.services.tasks import campaign_create, plan_create, problem_order_log, task_create
+from checklists.notify.services import notification_create
+from checklists.playbook.services import playbook_load
 from tests.conftest import MONDAY
 from tests.factories import TeamFactory, member_with_role
 

@@ -9,6 +9,7 @@ rate limited), `users` (who exists; anyone else is "user not found"), `oauth_use
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -60,6 +61,7 @@ class SuiteServer:
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     token_delay: float = 0.0
+    expired_barrier: threading.Barrier | None = None
 
     @property
     def url(self) -> str:
@@ -137,8 +139,15 @@ class SuiteServer:
         """A user's department id from its name (the root, 1, when it names none)."""
         return next((d for d, (name, _parent) in self.departments.items() if name == info.get("department")), 1)
 
+    def hold_expired(self, callers: int, timeout: float = 60) -> None:
+        """Answer "token expired" only once `callers` requests carrying an expired token are waiting: they met it at once."""
+        self.expired_barrier = threading.Barrier(callers, timeout=timeout)
+
     def _token_problem(self, token: str):
         if token in self.expired:
+            if self.expired_barrier is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    self.expired_barrier.wait()
             return EXPIRED[self.kind]
         if token not in self.tokens_issued:
             return EXPIRED[self.kind]

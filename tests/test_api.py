@@ -168,9 +168,9 @@ def test_the_hand_built_tick_and_list_answers_equal_the_serializers_the_schema_d
     from PIL import Image
     from rest_framework.renderers import JSONRenderer
 
-    from checklists.api.serializers import ChecklistSerializer, checklist_data, checklists_data
-    from checklists.selectors.today import checklist_list
-    from checklists.services.ticks import tick_record
+    from checklists.daily.selectors import checklist_list
+    from checklists.daily.serializers import ChecklistSerializer, checklist_data, checklists_data
+    from checklists.daily.ticks import tick_record
     from tests.conftest import MONDAY
     from tests.factories import member_with_role
 
@@ -202,7 +202,7 @@ def test_a_photo_is_fetched_with_a_token_by_whoever_may_see_the_item(team, gener
     from PIL import Image
     from rest_framework.authtoken.models import Token
 
-    from checklists.services.ticks import tick_record
+    from checklists.daily.ticks import tick_record
     from tests.conftest import MONDAY
     from tests.factories import member_with_role
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from rest_framework.test import APIClient
 
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import Escalation, Task
-from checklists.services.escalation import escalation_sweep
 from tests.conftest import MONDAY
 
 

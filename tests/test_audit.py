@@ -8,11 +8,12 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from checklists.audit.selectors import PAGE_SIZE, AuditRow, audit_list
+from checklists.daily.ticks import tick_record, tick_undo
+from checklists.duties.services import task_complete, task_create
+from checklists.escalation.acknowledging import escalation_acknowledge_all_mine
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import ChecklistItem, Escalation, ItemKind
-from checklists.selectors.audit import PAGE_SIZE, AuditRow, audit_list
-from checklists.services.escalation import escalation_acknowledge_all_mine, escalation_sweep
-from checklists.services.tasks import task_complete, task_create
-from checklists.services.ticks import tick_record, tick_undo
 from tests.conftest import MONDAY
 
 

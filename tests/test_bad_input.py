@@ -100,7 +100,7 @@ def test_an_id_no_database_can_hold_is_refused_with_a_clear_message(api, frozen,
 
 
 def test_a_page_size_no_database_can_hold_is_capped(api, director, frozen):
-    from checklists.services.tasks import task_create
+    from checklists.duties.services import task_create
     from tests.conftest import MONDAY
 
     for n in range(3):

@@ -13,11 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from checklists.board.export import cell
+from checklists.board.selectors import board_get, board_scope
+from checklists.duties.models import ProblemOrder, Task, TaskStatus
+from checklists.escalation.models import Escalation, EscalationLevel, EscalationPolicy
 from checklists.models import Checklist, ChecklistItem, ItemStatus
-from checklists.models.escalation import Escalation, EscalationLevel, EscalationPolicy
-from checklists.models.tasks import ProblemOrder, Task, TaskStatus
-from checklists.selectors.board import board_get, board_scope
-from checklists.selectors.board_export import cell
 from roles.models import Member, MemberRole, Metric, MetricEntry, Role, Target, Team
 from roles.services.kpi import entry_save, target_set
 from tests.conftest import MONDAY

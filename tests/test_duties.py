@@ -8,6 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
+from checklists.duties.services import campaign_create, plan_create
+from checklists.duties.problems import problem_order_close, problem_order_log
+from checklists.duties.services import duties_generate_for_date, task_assign, task_complete, task_create
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import (
     CampaignTemplate,
     Escalation,
@@ -19,17 +23,6 @@ from checklists.models import (
     TaskEvent,
     TaskSource,
     TaskStatus,
-)
-from checklists.services.escalation import escalation_sweep
-from checklists.services.tasks import (
-    campaign_create,
-    duties_generate_for_date,
-    plan_create,
-    problem_order_close,
-    problem_order_log,
-    task_assign,
-    task_complete,
-    task_create,
 )
 from opsteam.lib.clock import business_tz
 from roles.models import Role
@@ -131,14 +124,16 @@ def test_nothing_is_generated_on_a_holiday(team):
 
 def test_a_make_up_working_saturday_generates_its_daily_duties(team):
     saturday = date(2026, 10, 10)  # 调休
-    assert generate(team, saturday) == ["T-CONTENT", "T-SUMMARY-DAILY"]
+    # PLAYBOOK v2 adds the daily analysis (A-DAILY) and the daily ad plan (T-AD-PLAN).
+    assert generate(team, saturday) == ["A-DAILY", "T-AD-PLAN", "T-CONTENT", "T-SUMMARY-DAILY"]
     assert generate(team, date(2026, 11, 21)) == []  # an ordinary Saturday
 
 
 def test_generating_twice_creates_nothing_new(team):
     first = duties_generate_for_date(team=team, day=THU, now=at(THU))
     second = duties_generate_for_date(team=team, day=THU, now=at(THU, 9))
-    assert first.created == Task.objects.count() == 4  # restock, promotion, content posts, daily summary
+    # restock, promotion, content posts, daily summary; daily analysis and ad plan (PLAYBOOK v2)
+    assert first.created == Task.objects.count() == 6
     assert second.created == 0
 
 

@@ -9,6 +9,13 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
+from checklists.daily.ticks import tick_record
+from checklists.duties.services import task_complete, task_create
+from checklists.escalation import notifying as escalation_service
+from checklists.escalation.acknowledging import escalation_acknowledge, escalation_acknowledge_by_link
+from checklists.escalation.notifying import ack_token_make
+from checklists.escalation.policies import policy_default_ensure
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import (
     ChecklistItem,
     Delivery,
@@ -20,16 +27,6 @@ from checklists.models import (
     NotifyWhom,
     TaskSource,
 )
-from checklists.services import escalation as escalation_service
-from checklists.services.escalation import (
-    ack_token_make,
-    escalation_acknowledge,
-    escalation_acknowledge_by_link,
-    escalation_sweep,
-    policy_default_ensure,
-)
-from checklists.services.tasks import task_complete, task_create
-from checklists.services.ticks import tick_record
 from opsteam.lib.clock import business_tz
 from roles.models import Role
 from roles.services import cover_create
@@ -195,7 +192,7 @@ def test_completing_a_duty_stops_everything(team, people):
 
 
 def test_undoing_a_tick_takes_the_chain_up_again(team, people, generate):
-    from checklists.services.ticks import tick_undo
+    from checklists.daily.ticks import tick_undo
 
     member, lead, director = people
     generate(monday(8))
@@ -211,7 +208,7 @@ def test_undoing_a_tick_takes_the_chain_up_again(team, people, generate):
 
 
 def test_reopening_a_completed_duty_takes_its_chain_up_again(team, people):
-    from checklists.services.tasks import task_reopen
+    from checklists.duties.services import task_reopen
 
     member, _lead, director = people
     task = duty(team, owner=member, due=monday(10))

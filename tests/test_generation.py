@@ -6,8 +6,8 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
+from checklists.daily.generation import run_generate_due, run_generate_for_date
 from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, TemplateItem
-from checklists.services.generation import run_generate_due, run_generate_for_date
 from opsteam.lib.clock import business_tz
 from roles.models import CalendarGap, CalendarOverride
 from roles.services import cover_create
@@ -153,7 +153,7 @@ def test_run_jobs_command_generates_and_is_safe_to_repeat(team, warehouse_member
 
 
 def test_beat_entry_point_generates_through_celery(team, warehouse_member):
-    from checklists.tasks import generate_due
+    from checklists.daily.tasks import generate_due
 
     with time_machine.travel(MONDAY, tick=False):
         assert generate_due.delay().get() == 1

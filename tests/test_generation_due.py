@@ -8,9 +8,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from checklists.daily.generation import run_generate_due
+from checklists.daily.generation_due import teams_generation_due
 from checklists.models import Checklist, ChecklistTemplate
-from checklists.selectors.generation_due import teams_generation_due
-from checklists.services.generation import run_generate_due
 from opsteam.lib.clock import business_tz
 from roles.models import CalendarOverride, Member
 from tests.conftest import MONDAY
@@ -122,7 +122,7 @@ def test_whenever_no_shop_is_named_the_shops_own_run_creates_nothing(team, wareh
 
 
 def test_the_beat_task_sends_no_task_when_nothing_is_due(team, warehouse_member, other_team):
-    from checklists.tasks import generate_due, generate_for_teams
+    from checklists.daily.tasks import generate_due, generate_for_teams
 
     member_with_role(other_team, "warehouse")
     with time_machine.travel(MONDAY, tick=False):
@@ -138,8 +138,8 @@ def test_the_beat_task_sends_no_task_when_nothing_is_due(team, warehouse_member,
 
 
 def test_the_due_shops_go_in_batches_one_task_per_batch(team, warehouse_member, other_team, settings):
-    from checklists.services.playbook import playbook_load
-    from checklists.tasks import generate_due, generate_for_teams
+    from checklists.daily.tasks import generate_due, generate_for_teams
+    from checklists.playbook.services import playbook_load
     from tests.factories import TeamFactory
 
     member_with_role(other_team, "warehouse")
@@ -158,8 +158,8 @@ def test_the_due_shops_go_in_batches_one_task_per_batch(team, warehouse_member, 
 
 
 def test_a_batch_makes_every_shops_lists_and_a_failing_shop_is_retried_alone(team, warehouse_member, other_team):
-    from checklists.services import generation
-    from checklists.tasks import generate_for_teams
+    from checklists.daily import generation
+    from checklists.daily.tasks import generate_for_teams
 
     other = member_with_role(other_team, "warehouse")
     real = generation.run_generate_due

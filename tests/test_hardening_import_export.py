@@ -15,10 +15,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework.test import APIClient
 
+from checklists.board.export import cell
+from checklists.duties.services import campaign_create, plan_create
+from checklists.duties.services import task_assign, task_create
+from checklists.meetings.minutes import action_item_create, agenda_item_add
+from checklists.meetings.services import meeting_call, meetings_create_due
 from checklists.models import CampaignTemplate, Meeting, MeetingSeries, Plan, Robot, Task, TaskSource
-from checklists.selectors.board_export import cell
-from checklists.services.meetings import action_item_create, agenda_item_add, meeting_call, meetings_create_due
-from checklists.services.tasks import campaign_create, plan_create, task_assign, task_create
 from opsteam.lib.playbook import SyncReport, playbook_row_sync
 from opsteam.lib.text import text_clean, text_for_xml, text_line
 from roles.models import Member, MetricEntry, Role, Team
@@ -246,7 +248,7 @@ def test_the_api_answers_a_duty_title_with_a_bell_with_400_naming_the_title(team
 
 
 def test_a_duty_note_keeps_its_lines_and_loses_a_bell(team, warehouse_lead, warehouse_member):
-    from checklists.services.tasks import task_complete
+    from checklists.duties.services import task_complete
 
     task = task_assign(member=warehouse_lead, owner=warehouse_member, title="盘点", due_at=DUE, now=MONDAY)
     task_complete(task=task, member=warehouse_member, now=MONDAY, note="胶带 3 箱\x07\n纸箱 5 个")

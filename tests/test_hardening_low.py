@@ -196,9 +196,9 @@ def test_markdown_escape_shows_a_title_as_typed_on_one_line(typed, shown):
 
 
 def test_a_link_in_a_duty_title_is_text_in_the_bell_not_a_link(team, warehouse_member, warehouse_lead, director):
+    from checklists.duties.services import task_create
+    from checklists.escalation.raising import escalation_sweep
     from checklists.models import Notification, TaskSource
-    from checklists.services.escalation import escalation_sweep
-    from checklists.services.tasks import task_create
     from tests.conftest import MONDAY
 
     task_create(team=team, title=LINK_TITLE, due_at=MONDAY.replace(hour=10), source=TaskSource.ADHOC, now=MONDAY, owner=warehouse_member)
@@ -214,8 +214,9 @@ def test_a_link_in_a_duty_title_is_text_in_the_bell_not_a_link(team, warehouse_m
 
 
 def test_titles_and_names_in_the_minutes_message_are_plain_text(team, director, warehouse_member):
+    from checklists.meetings.minutes import action_item_create, attendance_mark, meeting_publish
+    from checklists.meetings.services import meetings_create_due
     from checklists.models import Meeting, Notification
-    from checklists.services.meetings import action_item_create, attendance_mark, meeting_publish, meetings_create_due
     from opsteam.lib.text import markdown_render
     from tests.conftest import MONDAY
 
@@ -240,8 +241,8 @@ def test_titles_and_names_in_the_minutes_message_are_plain_text(team, director, 
 
 
 def test_a_tick_is_recorded_at_the_time_of_the_change_not_when_the_request_came_in(warehouse_member, generate, frozen, monkeypatch):
+    from checklists.daily import ticks
     from checklists.models import ChecklistItem, TickAction, TickEvent
-    from checklists.services import ticks
     from tests.conftest import MONDAY
 
     generate()
@@ -266,8 +267,8 @@ def test_a_tick_is_recorded_at_the_time_of_the_change_not_when_the_request_came_
 
 
 def test_a_caller_that_names_the_time_keeps_it(warehouse_member, generate):
+    from checklists.daily.ticks import tick_record
     from checklists.models import ChecklistItem, TickEvent
-    from checklists.services.ticks import tick_record
     from tests.conftest import MONDAY
 
     generate()
@@ -282,8 +283,9 @@ def test_a_caller_that_names_the_time_keeps_it(warehouse_member, generate):
 
 @pytest.fixture
 def weekly(team, director, warehouse_member, warehouse_lead, service_member):
+    from checklists.meetings.minutes import attendance_mark
+    from checklists.meetings.services import meetings_create_due
     from checklists.models import Meeting
-    from checklists.services.meetings import attendance_mark, meetings_create_due
     from tests.conftest import MONDAY
 
     meetings_create_due(team=team, now=MONDAY)
@@ -385,8 +387,8 @@ def service_lead(team):
 
 
 def _log(member, kind):
+    from checklists.duties.problems import problem_order_log
     from checklists.models import ProblemOrder
-    from checklists.services.tasks import problem_order_log
     from tests.conftest import MONDAY
 
     return problem_order_log(member=member, order_no=f"3021{ProblemOrder.objects.count()}", kind=kind, now=MONDAY)

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from roles.models import Kpi, Metric, MetricEntry, MetricKind, SplitKind, Target
 from roles.models.kpi import MetricEntryChange
 from roles.selectors.kpi import (
@@ -92,7 +92,17 @@ def test_the_targets_of_the_playbook_are_loaded_with_their_bands(team):
         "K-CS-CONV",
         "K-24H",
         "K-FIVE",
+        # PLAYBOOK v2 §7.5: rules with no figure to grade them by
+        "K-GOAL",
+        "K-ART-BONUS",
+        "K-BONUS-1",
+        "K-BONUS-2",
+        "K-BONUS-3",
+        "K-CS-AFTER",
+        "K-MATCH",
+        "K-BUNDLE",
     }
+    assert not Kpi.objects.get(team=team, playbook_id="K-MATCH").metric
 
 
 def test_loading_the_playbook_again_keeps_an_owners_edited_bands(team):

@@ -9,6 +9,17 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
+from checklists.duties.services import task_complete
+from checklists.meetings.minutes import (
+    action_item_create,
+    agenda_notes_amend,
+    agenda_notes_save,
+    attendance_mark,
+    decision_record,
+    meeting_publish,
+    reflection_save,
+)
+from checklists.meetings.services import meetings_create_due, series_falls_on
 from checklists.models import (
     ActionItem,
     AgendaItem,
@@ -25,18 +36,6 @@ from checklists.models import (
     TaskStatus,
     WeeklyReflection,
 )
-from checklists.services.meetings import (
-    action_item_create,
-    agenda_notes_amend,
-    agenda_notes_save,
-    attendance_mark,
-    decision_record,
-    meeting_publish,
-    meetings_create_due,
-    reflection_save,
-    series_falls_on,
-)
-from checklists.services.tasks import task_complete
 from opsteam.lib.clock import business_tz
 from opsteam.lib.text import markdown_render
 from tests.conftest import MONDAY
@@ -77,9 +76,9 @@ def weekly(team, director, warehouse_member):
 # --- the series and the scheduler ------------------------------------------------------------------------------------
 
 
-def test_the_playbook_loads_the_four_meeting_series_with_chair_attendees_and_standing_agenda(team):
+def test_the_playbook_loads_its_meeting_series_with_chair_attendees_and_standing_agenda(team):
     rows = {s.playbook_id: s for s in MeetingSeries.objects.filter(team=team).select_related("chair_role")}
-    assert set(rows) == {"M-EVENING", "M-WEEKLY", "M-MONTHLY", "M-ISSUE"}
+    assert set(rows) == {"M-EVENING", "M-WEEKLY", "M-MONTHLY", "M-ISSUE", "M-1ON1", "M-TECH", "M-CONTENT"}  # v2 §7.4
     assert rows["M-EVENING"].chair_role.code == "operations"
     assert rows["M-EVENING"].starts_at.strftime("%H:%M") == "17:30"
     assert rows["M-WEEKLY"].weekdays == "1"
@@ -91,7 +90,7 @@ def test_the_playbook_loads_the_four_meeting_series_with_chair_attendees_and_sta
 
 
 def test_a_meeting_row_with_an_unknown_key_is_refused(team):
-    from checklists.services.meetings import meeting_series_sync_from_playbook
+    from checklists.meetings.services import meeting_series_sync_from_playbook
     from opsteam.lib.playbook import SyncReport
 
     with pytest.raises(ValueError, match="unknown keys"):
@@ -228,7 +227,7 @@ def test_the_monthly_event_reminds_the_director_once_by_the_20th_when_none_is_bo
 
 
 def test_no_monthly_reminder_when_the_event_is_booked(team, director):
-    from checklists.services.meetings import meeting_call
+    from checklists.meetings.services import meeting_call
 
     meeting_call(series=series(team, "M-MONTHLY"), member=director, day=date(2026, 11, 28), now=at(date(2026, 11, 10)))
     meetings_create_due(team=team, now=at(date(2026, 11, 21)))
@@ -236,7 +235,7 @@ def test_no_monthly_reminder_when_the_event_is_booked(team, director):
 
 
 def test_a_staff_member_calls_a_problem_meeting_that_a_lead_approves(team, warehouse_member, warehouse_lead):
-    from checklists.services.meetings import meeting_approve, meeting_call
+    from checklists.meetings.services import meeting_approve, meeting_call
 
     meeting = meeting_call(series=series(team, "M-ISSUE"), member=warehouse_member, day=MONDAY.date(), now=MONDAY, title="退货率升高")
     assert meeting.status == MeetingStatus.REQUESTED
@@ -425,7 +424,7 @@ def test_the_chair_writes_and_publishes_the_minutes_on_the_page(client, team, we
         f"/meetings/{weekly.pk}/actions/", {"title": "提交补货表", "owner": warehouse_member.pk, "due_date": "2026-11-26"}
     )
     assert response.status_code == 302
-    assert client.post(f"/meetings/{weekly.pk}/publish/").status_code == 302
+    assert client.post(f"/meetings/{weekly.pk}/publish/", {"confirm": "1"}).status_code == 302
     page = client.get(f"/meetings/{weekly.pk}/").content.decode()
     assert "<strong>增长</strong>" in page
     assert "下周起每天晚会复盘" in page
@@ -639,11 +638,14 @@ def test_a_reflection_is_one_per_member_per_week_and_visible_to_the_member_their
     team, warehouse_member, warehouse_lead, service_member, director
 ):
     reflection_save(
-        member=warehouse_member, week=MONDAY.date() + timedelta(days=2), answers={"Q-1": "款式认知还不够", "Q-9": ""}, now=MONDAY
+        member=warehouse_member,
+        week=MONDAY.date() + timedelta(days=2),
+        answers={"Q-THINK-1": "款式认知还不够", "Q-THINK-9": ""},
+        now=MONDAY,
     )
-    row = reflection_save(member=warehouse_member, week=MONDAY.date(), answers={"Q-1": "好一些了"}, now=MONDAY)
+    row = reflection_save(member=warehouse_member, week=MONDAY.date(), answers={"Q-THINK-1": "好一些了"}, now=MONDAY)
     assert WeeklyReflection.objects.count() == 1
-    assert (row.week, row.answers) == (MONDAY.date(), {"Q-1": "好一些了"})
+    assert (row.week, row.answers) == (MONDAY.date(), {"Q-THINK-1": "好一些了"})
     visible = {
         m.username: WeeklyReflection.objects.visible_to(m.member).exists()
         for m in (warehouse_member.user, warehouse_lead.user, director.user, service_member.user)
@@ -655,12 +657,12 @@ def test_a_reflection_for_an_unknown_question_or_a_future_week_is_refused(team, 
     with pytest.raises(ValidationError):
         reflection_save(member=warehouse_member, week=MONDAY.date(), answers={"Q-99": "x"}, now=MONDAY)
     with pytest.raises(ValidationError):
-        reflection_save(member=warehouse_member, week=MONDAY.date() + timedelta(weeks=1), answers={"Q-1": "x"}, now=MONDAY)
+        reflection_save(member=warehouse_member, week=MONDAY.date() + timedelta(weeks=1), answers={"Q-THINK-1": "x"}, now=MONDAY)
 
 
 def test_the_reflection_page_saves_my_answers_and_shows_the_lead_their_members(client, team, warehouse_member, warehouse_lead, frozen):
     client.force_login(warehouse_member.user)
-    assert client.post("/reflection/", {"week": "2026-11-23", "Q-1": "面料认知清楚了"}).status_code == 302
+    assert client.post("/reflection/", {"week": "2026-11-23", "Q-THINK-1": "面料认知清楚了"}).status_code == 302
     assert "面料认知清楚了" in client.get("/reflection/").content.decode()
     client.force_login(warehouse_lead.user)
     page = client.get("/reflection/").content.decode()
@@ -669,7 +671,7 @@ def test_the_reflection_page_saves_my_answers_and_shows_the_lead_their_members(c
 
 
 def test_the_weekly_meetings_prep_shows_last_weeks_reflections_to_the_lead(client, team, director, warehouse_member, warehouse_lead):
-    reflection_save(member=warehouse_member, week=MONDAY.date() - timedelta(weeks=1), answers={"Q-14": "每天都很开心"}, now=MONDAY)
+    reflection_save(member=warehouse_member, week=MONDAY.date() - timedelta(weeks=1), answers={"Q-THINK-14": "每天都很开心"}, now=MONDAY)
     meetings_create_due(team=team, now=MONDAY)
     weekly = meeting_on(team, "M-WEEKLY", MONDAY.date())
     client.force_login(warehouse_lead.user)
@@ -748,7 +750,7 @@ def test_every_meetings_endpoint_refuses_anonymous_callers(client, weekly, metho
 def test_a_called_problem_meeting_is_approved_on_its_page_before_anyone_writes_minutes(
     client, team, warehouse_member, warehouse_lead, frozen
 ):
-    from checklists.services.meetings import meeting_call
+    from checklists.meetings.services import meeting_call
 
     meeting = meeting_call(series=series(team, "M-ISSUE"), member=warehouse_member, day=MONDAY.date(), now=MONDAY, title="发货延误")
     first = meeting.agenda_items.first()

@@ -17,17 +17,17 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from checklists.models import Delivery, Escalation, EscalationLevel, EscalationPolicy, Notification, Robot, RobotSend, Task
+from checklists.notify.flush import deliveries_flush
 from checklists.notify.outbox import backoff
-from checklists.selectors.notifications import notification_unread_count
-from checklists.services.notifications import (
+from checklists.notify.robots import RobotMessage, dingtalk_request, dingtalk_sign, feishu_sign, robot_message_chunks, wecom_request
+from checklists.notify.selectors import notification_unread_count
+from checklists.notify.services import (
     NotificationSpec,
-    deliveries_flush,
     delivery_retry_now,
     notification_create,
     notification_create_many,
     notification_mark_read,
 )
-from checklists.services.robots import RobotMessage, dingtalk_request, dingtalk_sign, feishu_sign, robot_message_chunks, wecom_request
 from tests.conftest import MONDAY
 
 
@@ -116,7 +116,7 @@ def test_a_notification_for_another_team_is_refused(team, outsider):
 
 
 def test_the_flush_is_enqueued_on_commit_and_a_broker_outage_loses_nothing(emailed, django_capture_on_commit_callbacks):
-    broken = mock.patch("checklists.tasks.deliveries_flush.apply_async", side_effect=ConnectionError("redis down"))
+    broken = mock.patch("checklists.notify.tasks.deliveries_flush.apply_async", side_effect=ConnectionError("redis down"))
     with broken as enqueue, django_capture_on_commit_callbacks(execute=True):
         notification = notify(emailed)
     assert enqueue.call_count == 1

@@ -23,7 +23,7 @@ def _down(*args, **kwargs):
 def test_a_page_answers_503_with_the_friendly_page_while_the_database_is_down(warehouse_member, frozen):
     client = Client()
     client.force_login(warehouse_member.user)
-    with mock.patch("checklists.views.today_page_read", _down):
+    with mock.patch("checklists.daily.views.today_page_read", _down):
         response = client.get("/today/")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -34,7 +34,7 @@ def test_a_page_answers_503_with_the_friendly_page_while_the_database_is_down(wa
 def test_the_api_answers_a_json_503(warehouse_member, frozen):
     client = APIClient()
     client.force_authenticate(warehouse_member.user)
-    with mock.patch("checklists.api.views.checklist_list", _down):
+    with mock.patch("checklists.daily.api.checklist_list", _down):
         response = client.get("/api/v1/checklists/")
     assert response.status_code == 503
     assert response.json()["code"] == "database_unavailable"
@@ -53,7 +53,7 @@ def test_an_outage_met_inside_middleware_is_a_503_too(warehouse_member):
 def test_other_errors_still_answer_500(warehouse_member):
     client = Client(raise_request_exception=False)
     client.force_login(warehouse_member.user)
-    with mock.patch("checklists.views.today_page_read", side_effect=RuntimeError("a bug")):
+    with mock.patch("checklists.daily.views.today_page_read", side_effect=RuntimeError("a bug")):
         response = client.get("/today/")
     assert response.status_code == 500
 

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.db import connection
 
+from checklists.daily.ticks import tick_record
 from checklists.models import ChecklistItem, TickEvent
-from checklists.services.ticks import tick_record
 from tests.conftest import MONDAY
 
 
@@ -283,7 +283,7 @@ def test_a_director_creates_a_campaign_and_a_plan_from_the_pages(client, team, d
 def test_a_lead_cannot_open_another_teams_duty(client, team, warehouse_lead, outsider, frozen):
     from datetime import datetime
 
-    from checklists.services.tasks import task_create
+    from checklists.duties.services import task_create
     from opsteam.lib.clock import business_tz
 
     now = datetime(2026, 11, 23, 8, 0, tzinfo=business_tz())

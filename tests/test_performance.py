@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import ChecklistItem, Escalation, TickEvent
-from checklists.services.escalation import escalation_sweep
 from tests.conftest import MONDAY
 
 AUTH_QUERIES = 1  # the token with its user, member and team

@@ -18,8 +18,8 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from checklists.daily.ticks import tick_record
 from checklists.models import ChecklistItem, TickEvent
-from checklists.services.ticks import tick_record
 from opsteam.lib.images import IMAGE_CSP, IMAGE_MAX_SIDE
 from tests.conftest import MONDAY
 from tests.factories import member_with_role
@@ -245,7 +245,7 @@ def test_a_picture_format_outside_the_list_is_refused_even_if_pillow_could_read_
 
 
 def test_a_file_name_from_the_uploader_never_reaches_storage(photo_item):
-    from checklists.models.runs import tick_photo_path
+    from checklists.daily.models import tick_photo_path
 
     names = [tick_photo_path(photo_item, name) for name in ("photo.png", "../../x.html", "x.js", "a.PNG", "noextension")]
     assert [name.rsplit(".", 1)[1] for name in names] == ["png", "bin", "bin", "png", "bin"]

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from checklists.models import ChecklistTemplate, TemplateItem
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from roles.models import Member, Responsibility, Role, Team
 
 PLAYBOOK_MD = Path(__file__).resolve().parent.parent.parent / "shared" / "PLAYBOOK.md"

@@ -97,7 +97,7 @@ def _chats(team):
 
 
 def test_a_team_loaded_before_gets_a_moved_item_in_its_new_list_and_the_old_one_switched_off(db):
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import playbook_read
     from tests.factories import TeamFactory
 
@@ -114,7 +114,7 @@ def test_a_team_loaded_before_gets_a_moved_item_in_its_new_list_and_the_old_one_
 
 def test_a_moved_item_an_owner_edited_stays_where_it_is_and_the_director_sees_the_difference(db):
     from checklists.models import PlaybookDifference
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import playbook_read
     from tests.factories import TeamFactory
 
@@ -134,8 +134,8 @@ def test_a_moved_item_an_owner_edited_stays_where_it_is_and_the_director_sees_th
 
 def test_an_edited_text_is_kept_and_its_difference_from_the_new_playbook_recorded_once(team):
     from checklists.models import PlaybookDifference
-    from checklists.services.playbook import playbook_load
-    from checklists.services.playbook_differences import playbook_difference_list
+    from checklists.playbook.differences import playbook_difference_list
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import playbook_read
 
     item = TemplateItem.objects.get(template__team=team, playbook_id="SC-WH-2")
@@ -165,7 +165,7 @@ def test_an_edited_text_is_kept_and_its_difference_from_the_new_playbook_recorde
 
 
 def test_a_row_loaded_before_the_loader_wrote_a_new_field_is_not_taken_for_an_edit(team):
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import _checksum
 
     template = ChecklistTemplate.objects.get(team=team, playbook_id="SC-WH")
@@ -179,3 +179,48 @@ def test_a_row_loaded_before_the_loader_wrote_a_new_field_is_not_taken_for_an_ed
     assert template.name == "仓库每日自查"
     assert report.updated.get("checklists.ChecklistTemplate") == 1
     assert not report.kept
+
+
+# --- the remaining rows of v2 (§7.3-7.6) -----------------------------------------------------------------------------
+
+
+def test_a_duty_the_seeds_give_no_schedule_is_loaded_switched_off_and_a_scheduled_one_on(team):
+    from checklists.models import DutyTemplate
+
+    duties = {d.playbook_id: d for d in DutyTemplate.objects.filter(team=team).select_related("role")}
+    assert (duties["T-RIVAL"].is_active, duties["T-RIVAL"].role.code) == (False, "operations")  # 无排期
+    assert (duties["T-IMG-CHECK"].is_active, duties["T-IMG-CHECK"].note) == (False, "每次商品上架")
+    assert (duties["T-CAMP-EVAL"].is_active, duties["T-CAMP-EVAL"].schedule, duties["T-CAMP-EVAL"].month_day) == (True, "monthly", 1)
+    assert (duties["T-DELIST"].role.code, duties["A-CONTENT"].role.code, duties["CSA-2"].role.code) == ("promotion", "director", "service")
+    assert duties["A-DAILY"].is_active
+    assert duties["A-WEEKLY-Q2"].name == "客单价提高而利润率降低,是否好事?"
+
+
+def test_the_meetings_the_seeds_give_no_schedule_are_called_when_needed_without_approval(team):
+    from checklists.models import MeetingSeries
+
+    for playbook_id, chair in (("M-1ON1", "operations"), ("M-TECH", "operations"), ("M-CONTENT", "director")):
+        series = MeetingSeries.objects.select_related("chair_role").get(team=team, playbook_id=playbook_id)
+        assert (series.cadence, series.needs_approval, series.chair_role.code) == ("on_demand", False, chair), playbook_id
+
+
+def test_the_team_s_questions_take_their_v2_ids_and_the_answers_given_follow_them(db):
+    from checklists.models import ReflectionQuestion, WeeklyReflection
+    from checklists.playbook.services import playbook_load
+    from opsteam.lib.playbook import playbook_read
+    from tests.factories import TeamFactory
+
+    team = TeamFactory(slug="v1-questions")
+    data = playbook_read()
+    old = {**data, "reflection_questions": [dict(q, id=q["id"].replace("Q-THINK-", "Q-")) for q in data["reflection_questions"]]}
+    playbook_load(team=team, data=old)
+    first = ReflectionQuestion.objects.get(team=team, playbook_id="Q-1")
+    member = member_with_role(team, "warehouse", username="wh_q")
+    answers = {"Q-1": "面料认知清楚了", "Q-9": "效率"}
+    WeeklyReflection.objects.create(team=team, member=member, week=MONDAY.date(), answers=answers, updated_at=MONDAY)
+    playbook_load(team=team)
+    first.refresh_from_db()
+    assert first.playbook_id == "Q-THINK-1"
+    assert first.is_active
+    assert WeeklyReflection.objects.get(member=member).answers == {"Q-THINK-1": "面料认知清楚了", "Q-THINK-9": "效率"}
+    assert ReflectionQuestion.objects.filter(team=team).count() == 14

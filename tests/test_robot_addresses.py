@@ -21,8 +21,9 @@ from django.test import override_settings
 from django.utils import translation
 
 from checklists.models import Delivery, Robot, RobotSend
-from checklists.services.notifications import deliveries_flush, notification_create
-from checklists.services.robots import RobotRequest, robot_post
+from checklists.notify.flush import deliveries_flush
+from checklists.notify.robots import RobotRequest, robot_post
+from checklists.notify.services import notification_create
 from opsteam.lib.env import env_origins_by_key, origin_parse
 from opsteam.settings import base
 from tests.conftest import MONDAY
@@ -238,7 +239,7 @@ def test_a_refusal_shows_the_vendors_code_and_message_only(english, team, robot_
 def test_an_unresolvable_host_says_the_robot_was_not_reached_without_errno_text(english, team, robot_server):
     robot = old_robot(team, robot_server("dingtalk").url)
     lookup_failed = urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
-    with mock.patch("checklists.services.robots._opener.open", side_effect=lookup_failed):
+    with mock.patch("checklists.notify.robots._opener.open", side_effect=lookup_failed):
         page = press_test_button(english, robot)
     assert 'data-reason="network"' in page
     assert "Could not reach the robot (network): the address&#x27;s host name does not resolve." in page
@@ -258,14 +259,14 @@ def test_a_closed_port_says_the_connection_was_refused(english, team, robot_serv
 
 def test_a_silent_robot_says_there_was_no_answer(english, team, robot_server):
     robot = old_robot(team, robot_server("feishu").url, kind="feishu")
-    with mock.patch("checklists.services.robots._opener.open", side_effect=TimeoutError("timed out")):
+    with mock.patch("checklists.notify.robots._opener.open", side_effect=TimeoutError("timed out")):
         page = press_test_button(english, robot)
     assert "Could not reach the robot (network): no answer within 5 seconds." in page
 
 
 def test_without_htmx_the_result_comes_back_as_a_message(english, team, robot_server):
     robot = old_robot(team, robot_server("dingtalk").url)
-    with mock.patch("checklists.services.robots._opener.open", side_effect=urllib.error.URLError(socket.gaierror(-2, "x"))):
+    with mock.patch("checklists.notify.robots._opener.open", side_effect=urllib.error.URLError(socket.gaierror(-2, "x"))):
         page = english.post(f"/robots/{robot.pk}/test/", follow=True, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Could not reach the robot (network)" in page
     assert "Errno" not in page

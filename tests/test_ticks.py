@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from checklists.daily.ticks import tick_record, tick_undo
 from checklists.models import Checklist, ChecklistItem, TickEvent
-from checklists.services.ticks import tick_record, tick_undo
 from tests.conftest import MONDAY
 
 

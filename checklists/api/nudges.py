@@ -12,8 +12,8 @@ from rest_framework.decorators import api_view, parser_classes, permission_class
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
-from checklists.api.views import IsTeamMember
-from checklists.selectors.board import board_scope
+from checklists.board.selectors import board_scope
+from checklists.daily.api import IsTeamMember
 from checklists.selectors.pace import BehindRow
 from checklists.services.nudges import NudgeTooSoon, nudge_interval, nudge_role, nudge_send
 from opsteam.api import IdField

@@ -1,15 +1,34 @@
 """Templates, daily checklists and ticks; duties, escalation and notifications."""
 
-from checklists.models.board import BoardDigest, Nudge
-from checklists.models.escalation import (
-    Escalation,
-    EscalationLevel,
-    EscalationPolicy,
-    EscalationStatus,
-    NotifyWhom,
-    TaskSource,
+from checklists.daily.models import (
+    Checklist,
+    ChecklistItem,
+    ChecklistTemplate,
+    ItemKind,
+    ItemStatus,
+    Scheduled,
+    ScheduleKind,
+    TemplateItem,
+    TickAction,
+    TickEvent,
 )
-from checklists.models.meetings import (
+from checklists.duties.models import (
+    Campaign,
+    CampaignPhase,
+    CampaignStep,
+    CampaignTemplate,
+    DutyTemplate,
+    Plan,
+    PlanStageTemplate,
+    PlanStatus,
+    ProblemKind,
+    ProblemOrder,
+    Task,
+    TaskEvent,
+    TaskStatus,
+)
+from checklists.escalation.models import Escalation, EscalationLevel, EscalationPolicy, EscalationStatus, NotifyWhom, TaskSource
+from checklists.meetings.models import (
     ActionItem,
     AgendaItem,
     AgendaKind,
@@ -25,35 +44,10 @@ from checklists.models.meetings import (
     ReflectionQuestion,
     WeeklyReflection,
 )
-from checklists.models.notifications import (
-    Channel,
-    Delivery,
-    DeliveryStatus,
-    Notification,
-    NotificationEscalation,
-    Robot,
-    RobotKind,
-    RobotSend,
-)
-from checklists.models.playbook import PlaybookDifference
-from checklists.models.runs import Checklist, ChecklistItem, ItemStatus, TickAction, TickEvent
-from checklists.models.tasks import (
-    Campaign,
-    CampaignPhase,
-    CampaignStep,
-    CampaignTemplate,
-    DutyTemplate,
-    Plan,
-    PlanStageTemplate,
-    PlanStatus,
-    ProblemKind,
-    ProblemOrder,
-    Task,
-    TaskEvent,
-    TaskStatus,
-)
-from checklists.models.templates import ChecklistTemplate, ItemKind, Scheduled, ScheduleKind, TemplateItem
+from checklists.models.board import BoardDigest, Nudge
+from checklists.notify.models import Channel, Delivery, DeliveryStatus, Notification, NotificationEscalation, Robot, RobotKind, RobotSend
 from checklists.notify.suites.models import CardAction, ImportProposal, SuiteApp, SuiteKind, SuiteLink, SuiteMessage  # issue 21
+from checklists.playbook.models import PlaybookDifference
 
 __all__ = [
     "ActionItem",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from checklists.models.escalation import Escalation
+from checklists.escalation.models import Escalation
 
 
 @dataclass

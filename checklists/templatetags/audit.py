@@ -2,7 +2,7 @@
 
 from django import template
 
-from checklists.selectors.audit import audit_action_label
+from checklists.audit.selectors import audit_action_label
 
 register = template.Library()
 

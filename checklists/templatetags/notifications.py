@@ -4,7 +4,7 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from checklists.selectors.notifications import notification_unread_count
+from checklists.notify.selectors import notification_unread_count
 
 register = template.Library()
 
@@ -29,6 +29,6 @@ def in_app_filter(body: str) -> str:
 @register.filter(name="failure")
 def failure_filter(delivery) -> str:
     """{{ delivery|failure }}: its error code as a sentence in the reader's language."""
-    from checklists.services.robots import delivery_failure_label
+    from checklists.notify.robots import delivery_failure_label
 
     return delivery_failure_label(channel=delivery.channel, error_code=delivery.error_code)

@@ -254,7 +254,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a field named "kind": give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {
-        "ItemKindEnum": "checklists.models.templates.ItemKind",
+        "ItemKindEnum": "checklists.daily.models.ItemKind",
         "ProblemKindEnum": "checklists.models.tasks.ProblemKind",
         "MeetingStatusEnum": "checklists.models.meetings.MeetingStatus",
         "AttendanceStatusEnum": "checklists.models.meetings.AttendanceStatus",

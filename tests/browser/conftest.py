@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from checklists.daily.generation import run_generate_due
 from checklists.models import Checklist, ChecklistItem, ChecklistTemplate
-from checklists.services.generation import run_generate_due
 from opsteam.lib.clock import local_date
 from roles.models import CalendarOverride, Member, Team
 from tests.factories import PASSWORD
@@ -121,12 +121,13 @@ def phone_page(new_page):
 
 
 def login(page, username: str, password: str = PASSWORD) -> None:
-    """Log in through the form and land on the today page."""
+    """Log in through the form and land where the member lands (issue 20: the director on the board, a lead on
+    their role's board, staff on today)."""
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.locator("form[action='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url("**/today/")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def language_switch(page, code: str) -> None:

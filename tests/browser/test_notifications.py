@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from checklists.models import Delivery, Robot, RobotSend
-from checklists.services.notifications import notification_create
+from checklists.notify.services import notification_create
 from tests.browser.conftest import PHONE, login
 from tests.browser.test_screens import _assert_tap_targets, _no_horizontal_overflow
 from tests.robot_server import RobotServer

@@ -7,8 +7,8 @@ import time
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from checklists.daily.ticks import tick_record
 from checklists.models import ChecklistItem
-from checklists.services.ticks import tick_record
 from tests.browser.conftest import item_ids, login
 from tests.test_photos import gif_html_polyglot, gif_javascript_polyglot
 

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from django.utils import timezone
 
+from checklists.daily.generation import run_generate_due
+from checklists.daily.ticks import tick_record
 from checklists.models import ChecklistItem, TickEvent
-from checklists.services.generation import run_generate_due
-from checklists.services.ticks import tick_record
 from tests.faults.test_faults import _shop
 from tests.integration.processes import database_url_for_processes
 from tests.integration.services import postgres_bindir

@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from checklists.duties.services import task_create
 from checklists.models import (
     Checklist,
     ChecklistItem,
@@ -30,9 +31,8 @@ from checklists.models import (
     RobotSend,
     TickEvent,
 )
-from checklists.services.notifications import notification_create
-from checklists.services.playbook import playbook_load
-from checklists.services.tasks import task_create
+from checklists.notify.services import notification_create
+from checklists.playbook.services import playbook_load
 from opsteam.lib.clock import local_date
 from roles.models import CalendarOverride, MemberRole
 from tests.factories import TeamFactory, member_with_role
@@ -288,7 +288,7 @@ def test_two_beats_by_mistake_make_no_duplicate_list_escalation_or_message(start
 def test_beat_down_all_morning_generates_today_once_and_sends_the_late_reminders_once_in_one_digest(robot):
     """No worker or beat: `run_jobs --at` is exactly what beat's first runs after 11:00 do, twice as a catching-up beat would."""
     from checklists.models import Robot
-    from checklists.services.notifications import deliveries_flush
+    from checklists.notify.flush import deliveries_flush
 
     team = TeamFactory(slug="beat-down")
     playbook_load(team=team)

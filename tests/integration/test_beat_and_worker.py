@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from checklists.models import Checklist, ChecklistTemplate, TemplateItem
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from opsteam.lib.clock import business_tz, local_date
 from roles.models import CalendarOverride
 from tests.factories import TeamFactory, member_with_role

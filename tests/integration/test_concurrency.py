@@ -12,9 +12,9 @@ from typing import TypeVar
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from checklists.daily.generation import run_generate_for_date
+from checklists.daily.ticks import tick_record
 from checklists.models import Checklist, ChecklistItem, ItemStatus, TemplateItem, TickAction, TickEvent
-from checklists.services.generation import run_generate_for_date
-from checklists.services.ticks import tick_record
 from roles.models import Member, Team
 from tests.conftest import MONDAY
 from tests.factories import member_with_role

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from checklists.duties.services import task_create
 from checklists.models import Delivery, Escalation, Notification
-from checklists.services.playbook import playbook_load
-from checklists.services.tasks import task_create
+from checklists.playbook.services import playbook_load
 from opsteam.lib.clock import local_date
 from roles.models import CalendarOverride
 from tests.factories import TeamFactory, member_with_role

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
+from checklists.daily.generation import run_generate_for_date
+from checklists.duties.services import task_create
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import Delivery, Escalation, Notification, TaskSource
-from checklists.services.escalation import escalation_sweep
-from checklists.services.generation import run_generate_for_date
-from checklists.services.tasks import task_create
 from roles.models import Role, Team
 from tests.conftest import MONDAY
 from tests.factories import member_with_role
@@ -139,8 +139,8 @@ def test_the_database_refuses_a_second_escalation_for_the_same_duty_and_level(te
 def test_a_problem_order_submitted_from_several_phones_at_once_is_logged_once_and_the_rest_are_told_why(team):
     from django.core.exceptions import ValidationError
 
+    from checklists.duties.problems import problem_order_log
     from checklists.models import ProblemOrder, Task
-    from checklists.services.tasks import problem_order_log
     from roles.models import Member
 
     member = member_with_role(team, "service", username="cs1")
@@ -166,8 +166,9 @@ def test_a_problem_order_submitted_from_several_phones_at_once_is_logged_once_an
 def test_a_one_click_link_clicked_on_several_devices_at_once_acknowledges_once(team):
     from django.core.exceptions import ValidationError
 
+    from checklists.escalation.acknowledging import escalation_acknowledge_by_link
+    from checklists.escalation.notifying import ack_token_make
     from checklists.models import EscalationStatus
-    from checklists.services.escalation import ack_token_make, escalation_acknowledge_by_link
 
     people = _late_day(team)
     escalation_sweep(team=team, now=NOON)
@@ -193,9 +194,10 @@ def test_a_one_click_link_clicked_on_several_devices_at_once_acknowledges_once(t
 # duties still open (not yet committed) and nobody opened stage 3: the plan stayed at stage 2 for ever.
 @pytest.mark.django_db(transaction=True)
 def test_leads_finishing_a_plan_stage_at_once_open_the_next_stage_once(team, monkeypatch):
+    from checklists.duties import services as tasks_service
+    from checklists.duties.services import plan_create
+    from checklists.duties.services import task_complete
     from checklists.models import Plan, Task, TaskEvent
-    from checklists.services import tasks as tasks_service
-    from checklists.services.tasks import plan_create, task_complete
     from roles.models import Member
 
     boss = member_with_role(team, "director", lead=True, username="boss", is_director=True)

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from rest_framework.test import APIClient
 
+from checklists.escalation.raising import escalation_sweep
+from checklists.meetings.services import meetings_create_due
 from checklists.models import ActionItem, Escalation, Meeting, MeetingSeries, MeetingStatus, Plan, Task, TaskEvent
-from checklists.services.escalation import escalation_sweep
-from checklists.services.meetings import meetings_create_due
 from tests.conftest import MONDAY
 from tests.integration.test_concurrency import run_at_once
 

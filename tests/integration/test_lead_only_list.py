@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from checklists.daily.generation import run_generate_for_date
 from checklists.models import Checklist
-from checklists.services.generation import run_generate_for_date
 from tests.conftest import MONDAY
 from tests.factories import member_with_role
 

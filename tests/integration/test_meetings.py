@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from checklists.meetings.minutes import meeting_publish
+from checklists.meetings.services import meetings_create_due
 from checklists.models import AgendaItem, Attendance, Meeting, MeetingReminder, Notification, WeeklyReflection
-from checklists.services.meetings import meeting_publish, meetings_create_due
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from opsteam.lib.clock import local_date
 from roles.models import CalendarOverride, Member, Team
 from tests.conftest import MONDAY

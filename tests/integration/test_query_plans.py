@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from checklists.daily.generation import run_generate_due
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import ChecklistItem, Escalation, Notification
-from checklists.services.escalation import escalation_sweep
-from checklists.services.generation import run_generate_due
 from tests.conftest import MONDAY
 
 pytestmark = pytest.mark.integration
@@ -81,7 +81,7 @@ def test_lookups_by_recipient_and_by_notification_keep_an_index_after_their_own_
 
     With sequential scans priced out, the plan names the index that can serve the lookup (a lookup no index
     serves would still be a sequential scan)."""
-    from checklists.selectors.notifications import _UNREAD_COUNT
+    from checklists.notify.selectors import _UNREAD_COUNT
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

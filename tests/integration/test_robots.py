@@ -17,7 +17,8 @@ import pytest
 from django.core import mail
 
 from checklists.models import Delivery, Escalation, EscalationLevel, EscalationPolicy, Robot, RobotSend, Task
-from checklists.services.notifications import NotificationSpec, deliveries_flush, notification_create, notification_create_many
+from checklists.notify.flush import deliveries_flush
+from checklists.notify.services import NotificationSpec, notification_create, notification_create_many
 from tests.conftest import MONDAY
 from tests.integration.test_concurrency import run_at_once
 from tests.robot_server import RobotServer
@@ -378,4 +379,4 @@ def test_beat_flushes_what_could_not_be_enqueued(start_celery, team, contactable
 def mock_enqueue_failure():
     from unittest import mock
 
-    return mock.patch("checklists.tasks.deliveries_flush.apply_async", side_effect=ConnectionError("redis down"))
+    return mock.patch("checklists.notify.tasks.deliveries_flush.apply_async", side_effect=ConnectionError("redis down"))

@@ -26,7 +26,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from rest_framework.authtoken.models import Token
 
 from checklists.models import Checklist, ChecklistItem, ChecklistTemplate, Escalation, Notification, TickEvent
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from opsteam.lib.clock import local_date
 from roles.models import CalendarOverride
 from tests.factories import TeamFactory, member_with_role

@@ -10,11 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import CardAction, Delivery, Notification, SuiteLink, TaskStatus
 from checklists.notify.suites import adapter_for, call_with_token, tokens
 from checklists.notify.suites.base import CallResult
 from checklists.notify.suites.services import suite_app_save
-from checklists.services.escalation import escalation_sweep
 from tests.integration.processes import wait_for
 from tests.suite_servers import SuiteServer
 from tests.test_escalation import duty
@@ -157,3 +157,104 @@ def test_a_token_expiring_mid_run_is_renewed_once_for_all_workers(live_suite, te
     assert len(server.tokens_issued) == 2  # the first, and one renewal for everyone
     assert set(used) == {server.tokens_issued[1]}
     assert tokens.suite_store().get(tokens.token_key(app)) == server.tokens_issued[1]
+
+
+def test_a_token_expiring_mid_run_is_renewed_once_for_all_worker_processes(live_suite, start_celery, team, warehouse_member):
+    """Several real worker processes (their own Python, their own Redis connection) meet the same expired token at
+    once, each updating a pressed card: the fake WeCom answers "expired" only once all of them are waiting, then
+    exactly one token request reaches it and every update goes out with the renewed token."""
+    from checklists.notify.flush import deliveries_flush
+    from checklists.notify.suites.models import SuiteMessage
+    from checklists.notify.suites.tasks import suite_card_update_task
+
+    processes = 3
+    server, app = live_suite("wecom")
+    now = timezone.now()
+    _task, notification = reminder_now(team, warehouse_member)
+    deliveries_flush(now=timezone.now())  # this process sends the card, with the first token
+    assert SuiteMessage.objects.filter(notification=notification).exists()
+    assert len(server.tokens_issued) == 1
+    first = server.tokens_issued[0]
+    action = CardAction.objects.create(
+        app=app, notification=notification, member=warehouse_member, action="done", callback_id="evt-1", at=now, outcome="已完成"
+    )
+    server.expire(first)
+    used: list[str] = []
+    barrier = threading.Barrier(12, timeout=30)
+
+    def work():
+        barrier.wait()
+        seen = []
+
+        def do(token):
+            seen.append(token)
+            return CallResult(ok=False, failure="token") if token == first else CallResult(ok=True)
+
+        result = call_with_token(app, adapter_for(app), do)
+        assert result.ok
+        used.append(seen[-1])
+
+    threads = [threading.Thread(target=work) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    connection.close()
+    assert len(server.tokens_issued) == 2  # the first, and one renewal for everyone
+    assert set(used) == {server.tokens_issued[1]}
+    assert tokens.suite_store().get(tokens.token_key(app)) == server.tokens_issued[1]
+
+
+def test_a_token_expiring_mid_run_is_renewed_once_for_all_worker_processes(live_suite, start_celery, team, warehouse_member):
+    """Several real worker processes (their own Python, their own Redis connection) meet the same expired token at
+    once, each updating a pressed card: the fake WeCom answers "expired" only once all of them are waiting, then
+    exactly one token request reaches it and every update goes out with the renewed token."""
+    from checklists.notify.flush import deliveries_flush
+    from checklists.notify.suites.models import SuiteMessage
+    from checklists.notify.suites.tasks import suite_card_update_task
+
+    processes = 3
+    server, app = live_suite("wecom")
+    now = timezone.now()
+    for n in range(processes):
+        duty(team, owner=warehouse_member, due=now + timedelta(minutes=10), now=now - timedelta(hours=1), title=f"盘点 {n}")
+    escalation_sweep(team=team, now=now)
+    deliveries_flush(now=timezone.now())  # this process sends the cards, with the first token
+    messages = list(SuiteMessage.objects.select_related("notification").filter(link__member=warehouse_member))
+    assert len(messages) == processes
+    assert len(server.tokens_issued) == 1
+    first = server.tokens_issued[0]
+    actions = [
+        CardAction.objects.create(
+            app=app,
+            notification=m.notification,
+            member=warehouse_member,
+            action="done",
+            callback_id=f"evt-{m.pk}",
+            at=now,
+            outcome="已完成",
+        )
+        for m in messages
+    ]
+    server.expire(first)  # WeCom revoked it early: the cache still holds it
+    server.hold_expired(processes)
+
+    workers = [start_celery("worker", "--pool=solo", "-n", f"suite{n}@%h", "--loglevel=INFO") for n in range(processes)]
+    wait_for(lambda: all("ready" in w.output() for w in workers), timeout=60, what="every worker ready", processes=workers)
+    for _n in range(processes):  # the same update three times: one task for each process
+        suite_card_update_task.apply_async(args=(action.pk, ""))
+
+    wait_for(
+        lambda: len([r for r in server.calls("update_template_card") if r.query.get("access_token") != first]) >= processes,
+        timeout=60,
+        what="every card update sent again with a renewed token",
+        processes=workers,
+    )
+    time.sleep(1)  # nothing more arrives
+    updates = server.calls("update_template_card")
+    with_first = [r for r in updates if r.query.get("access_token") == first]
+    assert len(with_first) == processes  # every worker met the expired token, all at once (the fake held them)
+    assert len(server.tokens_issued) == 2  # the first, and one renewal for every process
+    assert len(server.calls("/cgi-bin/gettoken")) == 2
+    assert {r.query["access_token"] for r in updates if r not in with_first} == {server.tokens_issued[1]}
+    assert len(updates) == 2 * processes

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.authtoken.models import Token
 
+from checklists.daily.generation import run_generate_for_date
 from checklists.models import ChecklistItem, ItemStatus, TickAction, TickEvent
-from checklists.services.generation import run_generate_for_date
 from tests.conftest import MONDAY
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from checklists.daily import ticks
+from checklists.daily.generation import run_generate_for_date
+from checklists.daily.ticks import tick_record
 from checklists.models import ChecklistItem, TickAction, TickEvent
-from checklists.services import ticks
-from checklists.services.generation import run_generate_for_date
-from checklists.services.ticks import tick_record
 from tests.conftest import MONDAY
 from tests.integration.test_concurrency import run_at_once
 

@@ -11,11 +11,11 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
+from checklists.daily import ticks
+from checklists.daily.generation import run_generate_for_date
+from checklists.daily.ticks import tick_record
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import ChecklistItem, Escalation, ItemStatus, TickEvent
-from checklists.services import ticks
-from checklists.services.escalation import escalation_sweep
-from checklists.services.generation import run_generate_for_date
-from checklists.services.ticks import tick_record
 from tests.conftest import MONDAY
 
 pytestmark = pytest.mark.integration

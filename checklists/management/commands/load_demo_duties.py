@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from checklists.duties.problems import problem_order_log
+from checklists.duties.services import campaign_create, plan_create, task_assign
 from checklists.models import Campaign, CampaignTemplate, Plan, ProblemOrder
-from checklists.services.tasks import campaign_create, plan_create, problem_order_log, task_assign
 from opsteam.lib.clock import local_date
 from roles.models import Member, Team
 

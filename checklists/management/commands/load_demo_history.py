@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from checklists.daily.generation import run_generate_for_date
 from checklists.models import Checklist, ChecklistItem, ItemStatus
-from checklists.services.generation import run_generate_for_date
 from opsteam.lib.clock import local_date
 from roles.models import Team
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from roles.models import Team
 
 

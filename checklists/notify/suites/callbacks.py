@@ -66,9 +66,9 @@ def _state(action: str, member: Member, at: datetime) -> str:
 
 
 def _perform(*, action: str, notification: Notification, member: Member, now: datetime, ip: str | None) -> None:
-    from checklists.services.escalation import escalation_acknowledge, escalation_can_acknowledge
-    from checklists.services.tasks import task_complete
-    from checklists.services.ticks import tick_record
+    from checklists.daily.ticks import tick_record
+    from checklists.duties.services import task_complete
+    from checklists.escalation.acknowledging import escalation_acknowledge, escalation_can_acknowledge
 
     open_escalations, subjects = _subjects(notification)
     try:

@@ -84,3 +84,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(exc, DATABASE_ERRORS):
         return database_unavailable_response(request)
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+SERVICE_WORKER = settings.BASE_DIR / "static" / "sw.js"
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """static/sw.js at /sw.js (issue 17): a worker's scope is at most its own folder, and the today page is at /today/."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"  # a new version is picked up at the next visit
+    return response

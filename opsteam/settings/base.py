@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A remembered phone's session slides on, once a day (issue 17).
+    "roles.middleware.RememberedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -150,14 +152,14 @@ OPSTEAM_CARRYOVER_CUTOFF = env_time("OPSTEAM_CARRYOVER_CUTOFF", "12:00")
 # data, or a very long outage, must not flood everyone); the one-click acknowledge link expires after this.
 OPSTEAM_ESCALATION_LOOKBACK_HOURS = env_int("OPSTEAM_ESCALATION_LOOKBACK_HOURS", 48, minimum=1)
 OPSTEAM_ACK_LINK_MAX_AGE_HOURS = env_int("OPSTEAM_ACK_LINK_MAX_AGE_HOURS", 72, minimum=1)
-# Links in emails and robot messages are absolute: the address people open OpsTeam at.
-# A malformed address (no http:// or https://) stops start-up instead of sending broken links.
 # The board (issue 20): a member is nudged (催一下) at most once in this many minutes; an open board asks for
 # who is behind every so many seconds; the director and the leads get the day's digest at this local time on
 # working days.
 OPSTEAM_NUDGE_INTERVAL_MINUTES = env_int("OPSTEAM_NUDGE_INTERVAL_MINUTES", 30, minimum=1)
 OPSTEAM_BOARD_POLL_SECONDS = env_int("OPSTEAM_BOARD_POLL_SECONDS", 30, minimum=1)
 OPSTEAM_DIGEST_AT = env_time("OPSTEAM_DIGEST_AT", "17:00")
+# Links in emails and robot messages are absolute: the address people open OpsTeam at.
+# A malformed address (no http:// or https://) stops start-up instead of sending broken links.
 OPSTEAM_BASE_URL = env_url("OPSTEAM_BASE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 # Group robots may only be called on their vendor's own host, over https: a webhook pointing anywhere else
 # (an internal address, another vendor) is refused when saved and again before every call (SSRF).
@@ -235,12 +237,12 @@ REST_FRAMEWORK = {
         "roles.authentication.MemberTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's three, with a JSON parser that refuses deeply nested bodies (issue 15).
+    "DEFAULT_PARSER_CLASSES": ["opsteam.parsers.JSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "opsteam.pagination.Pagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "opsteam.api.exception_handler",
-    # DRF's three, with a JSON parser that refuses deeply nested bodies (issue 15).
-    "DEFAULT_PARSER_CLASSES": ["opsteam.parsers.JSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "opsteam.negotiation.ContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
@@ -255,9 +257,9 @@ SPECTACULAR_SETTINGS = {
     # Several models have a field named "kind": give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {
         "ItemKindEnum": "checklists.daily.models.ItemKind",
-        "ProblemKindEnum": "checklists.models.tasks.ProblemKind",
-        "MeetingStatusEnum": "checklists.models.meetings.MeetingStatus",
-        "AttendanceStatusEnum": "checklists.models.meetings.AttendanceStatus",
+        "ProblemKindEnum": "checklists.duties.models.ProblemKind",
+        "MeetingStatusEnum": "checklists.meetings.models.MeetingStatus",
+        "AttendanceStatusEnum": "checklists.meetings.models.AttendanceStatus",
     },
 }
 
@@ -266,6 +268,9 @@ SESSION_ENGINE = "opsteam.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # a shift
 # A shared shop PC: closing the browser ends the session too (a shift at most, either way).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# "记住这台手机" at login (issue 17): a member's own phone stays signed in this many days, sliding (each day it is
+# used pushes the end out again); on by default for phones. Revocable by the member and the director (/account/phones/).
+OPSTEAM_REMEMBER_DEVICE_DAYS = env_int("OPSTEAM_REMEMBER_DEVICE_DAYS", 30, minimum=1)
 
 # Content Security Policy (issue 7): scripts only from our own static files, so injected markup cannot run.
 # Inline style attributes stay allowed: progress bars set their width from data and htmx adds its indicator

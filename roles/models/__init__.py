@@ -1,6 +1,7 @@
 """Teams, roles, members, covers and calendar (team.py); KPI definitions, daily figures, targets and grades (kpi.py);
 what each role is for (responsibility.py)."""
 
+from roles.models.devices import ClientChange, RememberedDevice
 from roles.models.kpi import (
     AgentName,
     Aggregation,
@@ -36,6 +37,7 @@ __all__ = [
     "Aggregation",
     "CalendarGap",
     "CalendarOverride",
+    "ClientChange",
     "Cover",
     "Direction",
     "EntrySource",
@@ -50,6 +52,7 @@ __all__ = [
     "MetricScope",
     "PeriodFigure",
     "PlaybookRow",
+    "RememberedDevice",
     "Responsibility",
     "Role",
     "RoleCode",

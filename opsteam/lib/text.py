@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-import markdown as markdown_lib
 import nh3
 from django.core.exceptions import ValidationError
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from markdown_it import MarkdownIt
 
 # What minutes need: paragraphs, emphasis, lists, quotes, code, headings, tables, links. No images (a picture
 # link can track readers or carry a script URL), no styles, no event attributes.
@@ -21,11 +21,23 @@ URL_SCHEMES = {"http", "https", "mailto"}
 NOTES_MAX = 20000
 
 
+# CommonMark (issue 17: a list directly under a line is a list, as people type it), with tables, strikethrough and a
+# line break kept where one was typed. As before, raw HTML and every link go through to nh3, which is the one judge of
+# what is safe (its allow-list above): markdown-it's own link check would leave a refused link as literal text.
+_MARKDOWN = MarkdownIt("commonmark", {"breaks": True, "html": True}).enable(["table", "strikethrough"])
+_MARKDOWN.validateLink = lambda url: True  # nh3 keeps only http, https and mailto
+
+
+def markdown_html(text: str) -> str:
+    """Markdown to HTML, not yet sanitised."""
+    return _MARKDOWN.render(text or "")
+
+
 def markdown_render(text: str) -> SafeString:
     """Markdown to HTML that is safe to put in a page: links only http/https/mailto, rel="noopener noreferrer"."""
     if not text:
         return mark_safe("")
-    html = markdown_lib.markdown(text, extensions=["sane_lists", "tables", "nl2br"], output_format="html")
+    html = markdown_html(text)
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -34,12 +46,12 @@ def markdown_render(text: str) -> SafeString:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
-    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 with the allow-list above
+    return mark_safe(cleaned.strip())  # noqa: S308 - sanitised by nh3 with the allow-list above
 
 
 def markdown_plain(text: str) -> str:
     """The text without any markup, for search and for e-mail bodies."""
-    return nh3.clean(markdown_lib.markdown(text or ""), tags=set()).strip()
+    return nh3.clean(markdown_html(text), tags=set()).strip()
 
 
 # Inline Markdown in a person's words: links and images ([ ]), emphasis (* _), code (`) and the backslash itself.

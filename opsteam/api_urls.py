@@ -3,8 +3,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from checklists.api.nudges import nudge as nudge_api
 from checklists.board import api as board_api
+from checklists.board.live.api import nudge as nudge_api
 from checklists.daily.api import ChecklistItemViewSet, ChecklistViewSet, token_obtain
 from checklists.duties.api import CampaignViewSet, PlanViewSet, ProblemOrderViewSet, TaskViewSet
 from checklists.escalation.api import EscalationViewSet

@@ -15,10 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from checklists.daily.generation import run_generate_due
-from checklists.duties.services import campaign_create, plan_create
 from checklists.duties.models import CampaignTemplate
 from checklists.duties.problems import problem_order_log
-from checklists.duties.services import task_create
+from checklists.duties.services import campaign_create, plan_create, task_create
 from checklists.escalation.notifying import ack_token_make
 from checklists.escalation.raising import escalation_sweep
 from checklists.meetings.services import meetings_create_due

@@ -10,13 +10,13 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from checklists.board.live.nudges import NudgeNotBehind, NudgeTooSoon, nudge_role, nudge_send
 from checklists.board.selectors import board_get, board_live_get, board_scope
+from checklists.daily.pace import Pace, behind_list, pace_is_behind
 from checklists.daily.ticks import tick_record
 from checklists.escalation.models import Escalation, EscalationLevel, EscalationPolicy
+from checklists.escalation.story import escalation_stories, stories_by_person
 from checklists.models import ChecklistItem, Delivery, ItemStatus, Notification, Nudge
-from checklists.selectors.escalation_story import escalation_stories, stories_by_person
-from checklists.selectors.pace import Pace, behind_list, pace_is_behind
-from checklists.services.nudges import NudgeNotBehind, NudgeTooSoon, nudge_role, nudge_send
 from roles.models import Role
 from tests.conftest import MONDAY
 from tests.factories import PASSWORD

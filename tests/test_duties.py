@@ -8,9 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
-from checklists.duties.services import campaign_create, plan_create
 from checklists.duties.problems import problem_order_close, problem_order_log
-from checklists.duties.services import duties_generate_for_date, task_assign, task_complete, task_create
+from checklists.duties.services import campaign_create, duties_generate_for_date, plan_create, task_assign, task_complete, task_create
 from checklists.escalation.raising import escalation_sweep
 from checklists.models import (
     CampaignTemplate,

@@ -12,7 +12,7 @@ from rest_framework.decorators import api_view, parser_classes, permission_class
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from checklists.api.nudges import behind_data
+from checklists.board.live.api import behind_data
 from checklists.board.selectors import Board, board_get, board_scope
 from checklists.daily.api import IsTeamMember
 from opsteam.api import DateField, IdField
@@ -157,7 +157,7 @@ def _board_data(board: Board) -> dict:
             for t in board.overdue
         ],
         "scorecard": _scorecard_data(board.scorecard),
-        # Who is behind now, worst first (issue 20: the one definition, checklists.selectors.pace).
+        # Who is behind now, worst first (issue 20: the one definition, checklists.daily.pace).
         "behind": behind_data(board.behind),
     }
 

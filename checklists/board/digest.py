@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from checklists.board.selectors import Board, board_get, board_scope
+from checklists.escalation.story import escalation_stories
 from checklists.models import BoardDigest
 from checklists.notify.services import notification_create
-from checklists.selectors.escalation_story import escalation_stories
 from opsteam.lib.clock import local_date, local_time
 from roles.models import Member, Team
 from roles.selectors import member_led_role_ids, workday_is

@@ -15,10 +15,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from checklists.daily.models import LATE
+from checklists.daily.pace import PACE_FIELDS, BehindRow, Pace, PersonPace, behind_list, pace_counts
 from checklists.duties.models import ProblemOrder, Task, TaskStatus
 from checklists.escalation.models import Escalation, EscalationStatus
 from checklists.models import Checklist, ChecklistItem, ItemStatus
-from checklists.selectors.pace import PACE_FIELDS, BehindRow, Pace, PersonPace, behind_list, pace_counts
 from roles.models import Member, Role
 from roles.selectors import Level, member_led_role_ids, member_level
 from roles.selectors.kpi import Scorecard, daily_targets, figures_by_day, metric_list, metric_value, scorecard_get, targets_in, totals_over
@@ -82,7 +82,7 @@ def board_roles(*, scope: BoardScope) -> list[Role]:
 class Completion(Pace):
     """Items of a day: done (on time or late), marked not done, still open, and missed (open past their due time).
 
-    Whether it is behind is the pace's one definition (checklists.selectors.pace), not "anything late".
+    Whether it is behind is the pace's one definition (checklists.daily.pace), not "anything late".
     """
 
     late: int = 0
@@ -222,7 +222,7 @@ class Board:
     scorecard: Scorecard  # month to date
     day_figures: dict[str, Decimal]
     day_sales_target: Decimal | None
-    behind: list[BehindRow]  # who is behind now, worst first (checklists.selectors.pace)
+    behind: list[BehindRow]  # who is behind now, worst first (checklists.daily.pace)
 
     def kpi(self, playbook_id: str):
         return next((k for k in self.scorecard.kpis if k.kpi.playbook_id == playbook_id), None)

@@ -2,18 +2,18 @@
 
 from django.urls import path
 
-from checklists import views_board_live
 from checklists.board import views as views_board
+from checklists.board.live import views as live_views
 
 urlpatterns = [
     path("board/", views_board.board, name="board"),
     path("board/items/", views_board.items, name="board-items"),
     # Issue 20: the live part an open board polls, 催一下 for a person or a role, the reminder on the today page
-    path("board/live/", views_board_live.board_live, name="board-live"),
-    path("board/nudge/member/<int:member_id>/", views_board_live.nudge_member, name="board-nudge-member"),
-    path("board/nudge/role/<int:role_id>/", views_board_live.nudge_whole_role, name="board-nudge-role"),
-    path("nudges/mine/", views_board_live.nudge_banner, name="nudge-banner"),
-    path("start/", views_board_live.landing, name="landing"),  # where a login lands
+    path("board/live/", live_views.board_live, name="board-live"),
+    path("board/nudge/member/<int:member_id>/", live_views.nudge_member, name="board-nudge-member"),
+    path("board/nudge/role/<int:role_id>/", live_views.nudge_whole_role, name="board-nudge-role"),
+    path("nudges/mine/", live_views.nudge_banner, name="nudge-banner"),
+    path("start/", live_views.landing, name="landing"),  # where a login lands
     path("board/trends/", views_board.trends, name="board-trends"),
     path("board/kpi/", views_board.kpi_detail, name="board-kpi"),
     path("board/week/", views_board.week, name="board-week"),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from checklists.board.export import board_workbook
+from checklists.board.live.views import live_context
 from checklists.board.selectors import (
     BOARD_LIMIT,
     TREND_DAYS,
@@ -28,8 +29,7 @@ from checklists.board.selectors import (
     board_scope,
     board_trends,
 )
-from checklists.selectors.escalation_story import escalation_stories, stories_by_person
-from checklists.views_board_live import live_context
+from checklists.escalation.story import escalation_stories, stories_by_person
 from opsteam.lib.clock import local_date
 from opsteam.lib.params import date_parse, date_query
 from roles.access import member_required

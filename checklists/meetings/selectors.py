@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from checklists.daily.pace import behind_list
 from checklists.models import (
     ActionItem,
     AgendaItem,
@@ -265,9 +266,7 @@ def _reflection_count(*, series: MeetingSeries, day: date) -> str:
 
 
 def _behind_now(*, team: Team, roles: list[Role], day: date, now: datetime) -> str:
-    """Who is behind as the board says it (issue 20: the one definition, checklists.selectors.pace), worst first."""
-    from checklists.selectors.pace import behind_list
-
+    """Who is behind as the board says it (issue 20: the one definition, checklists.daily.pace), worst first."""
     rows = behind_list(team_id=team.pk, role_ids={r.pk for r in roles}, day=day, now=now)
     if not rows:
         return _("Nobody is behind now.")

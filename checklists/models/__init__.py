@@ -1,5 +1,6 @@
 """Templates, daily checklists and ticks; duties, escalation and notifications."""
 
+from checklists.board.models import BoardDigest, Nudge
 from checklists.daily.models import (
     Checklist,
     ChecklistItem,
@@ -44,7 +45,6 @@ from checklists.meetings.models import (
     ReflectionQuestion,
     WeeklyReflection,
 )
-from checklists.models.board import BoardDigest, Nudge
 from checklists.notify.models import Channel, Delivery, DeliveryStatus, Notification, NotificationEscalation, Robot, RobotKind, RobotSend
 from checklists.notify.suites.models import CardAction, ImportProposal, SuiteApp, SuiteKind, SuiteLink, SuiteMessage  # issue 21
 from checklists.playbook.models import PlaybookDifference

@@ -9,9 +9,9 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from checklists.daily.pace import behind_list
 from checklists.daily.ticks import tick_record
 from checklists.models import ChecklistItem, Robot
-from checklists.selectors.pace import behind_list
 from opsteam.lib.clock import local_date
 from tests.browser.conftest import PHONE, ROOT, login
 from tests.robot_server import RobotServer

@@ -195,8 +195,7 @@ def test_a_one_click_link_clicked_on_several_devices_at_once_acknowledges_once(t
 @pytest.mark.django_db(transaction=True)
 def test_leads_finishing_a_plan_stage_at_once_open_the_next_stage_once(team, monkeypatch):
     from checklists.duties import services as tasks_service
-    from checklists.duties.services import plan_create
-    from checklists.duties.services import task_complete
+    from checklists.duties.services import plan_create, task_complete
     from checklists.models import Plan, Task, TaskEvent
     from roles.models import Member
 

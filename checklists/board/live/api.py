@@ -12,10 +12,10 @@ from rest_framework.decorators import api_view, parser_classes, permission_class
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
+from checklists.board.live.nudges import NudgeTooSoon, nudge_interval, nudge_role, nudge_send
 from checklists.board.selectors import board_scope
 from checklists.daily.api import IsTeamMember
-from checklists.selectors.pace import BehindRow
-from checklists.services.nudges import NudgeTooSoon, nudge_interval, nudge_role, nudge_send
+from checklists.daily.pace import BehindRow
 from opsteam.api import IdField
 from opsteam.parsers import JSONParser
 

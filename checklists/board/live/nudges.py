@@ -18,11 +18,11 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from checklists.board.live.selectors import nudge_latest
 from checklists.board.selectors import BoardScope
+from checklists.daily.pace import behind_list
 from checklists.models import ChecklistItem, ItemStatus, Nudge
 from checklists.notify.services import notification_create
-from checklists.selectors.nudges import nudge_latest
-from checklists.selectors.pace import behind_list
 from opsteam.lib.clock import business_tz, local_date
 from roles.models import Member, Role
 

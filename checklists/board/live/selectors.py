@@ -1,5 +1,5 @@
 """Reads of the board's nudges (issue 20): a member's open reminder, the latest nudge (the day's latest per member for the
-board is checklists.selectors.pace.nudge_marks)."""
+board is checklists.daily.pace.nudge_marks)."""
 
 from __future__ import annotations
 

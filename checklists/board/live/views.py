@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from checklists.board.live.nudges import nudge_role, nudge_send
+from checklists.board.live.selectors import nudge_open_for
 from checklists.board.selectors import BoardLive, board_live_get, board_scope
-from checklists.selectors.nudges import nudge_open_for
-from checklists.services.nudges import nudge_role, nudge_send
 from opsteam.lib.clock import local_date
 from opsteam.lib.params import date_query
 from roles.access import member_required

@@ -8,6 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
+from checklists.duties.problems import problem_order_close, problem_order_log
+from checklists.duties.services import campaign_create, duties_generate_for_date, plan_create, task_assign, task_complete, task_create
+from checklists.escalation.raising import escalation_sweep
 from checklists.models import (
     CampaignTemplate,
     Escalation,
@@ -19,17 +22,6 @@ from checklists.models import (
     TaskEvent,
     TaskSource,
     TaskStatus,
-)
-from checklists.services.escalation import escalation_sweep
-from checklists.services.tasks import (
-    campaign_create,
-    duties_generate_for_date,
-    plan_create,
-    problem_order_close,
-    problem_order_log,
-    task_assign,
-    task_complete,
-    task_create,
 )
 from opsteam.lib.clock import business_tz
 from roles.models import Role

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from checklists.services.playbook import playbook_load
+from checklists.playbook.services import playbook_load
 from roles.models import Kpi, Metric, MetricEntry, MetricKind, SplitKind, Target
 from roles.models.kpi import MetricEntryChange
 from roles.selectors.kpi import (

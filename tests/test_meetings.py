@@ -9,6 +9,17 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
+from checklists.duties.services import task_complete
+from checklists.meetings.minutes import (
+    action_item_create,
+    agenda_notes_amend,
+    agenda_notes_save,
+    attendance_mark,
+    decision_record,
+    meeting_publish,
+    reflection_save,
+)
+from checklists.meetings.services import meetings_create_due, series_falls_on
 from checklists.models import (
     ActionItem,
     AgendaItem,
@@ -25,18 +36,6 @@ from checklists.models import (
     TaskStatus,
     WeeklyReflection,
 )
-from checklists.services.meetings import (
-    action_item_create,
-    agenda_notes_amend,
-    agenda_notes_save,
-    attendance_mark,
-    decision_record,
-    meeting_publish,
-    meetings_create_due,
-    reflection_save,
-    series_falls_on,
-)
-from checklists.services.tasks import task_complete
 from opsteam.lib.clock import business_tz
 from opsteam.lib.text import markdown_render
 from tests.conftest import MONDAY
@@ -91,7 +90,7 @@ def test_the_playbook_loads_its_meeting_series_with_chair_attendees_and_standing
 
 
 def test_a_meeting_row_with_an_unknown_key_is_refused(team):
-    from checklists.services.meetings import meeting_series_sync_from_playbook
+    from checklists.meetings.services import meeting_series_sync_from_playbook
     from opsteam.lib.playbook import SyncReport
 
     with pytest.raises(ValueError, match="unknown keys"):
@@ -228,7 +227,7 @@ def test_the_monthly_event_reminds_the_director_once_by_the_20th_when_none_is_bo
 
 
 def test_no_monthly_reminder_when_the_event_is_booked(team, director):
-    from checklists.services.meetings import meeting_call
+    from checklists.meetings.services import meeting_call
 
     meeting_call(series=series(team, "M-MONTHLY"), member=director, day=date(2026, 11, 28), now=at(date(2026, 11, 10)))
     meetings_create_due(team=team, now=at(date(2026, 11, 21)))
@@ -236,7 +235,7 @@ def test_no_monthly_reminder_when_the_event_is_booked(team, director):
 
 
 def test_a_staff_member_calls_a_problem_meeting_that_a_lead_approves(team, warehouse_member, warehouse_lead):
-    from checklists.services.meetings import meeting_approve, meeting_call
+    from checklists.meetings.services import meeting_approve, meeting_call
 
     meeting = meeting_call(series=series(team, "M-ISSUE"), member=warehouse_member, day=MONDAY.date(), now=MONDAY, title="退货率升高")
     assert meeting.status == MeetingStatus.REQUESTED
@@ -425,7 +424,7 @@ def test_the_chair_writes_and_publishes_the_minutes_on_the_page(client, team, we
         f"/meetings/{weekly.pk}/actions/", {"title": "提交补货表", "owner": warehouse_member.pk, "due_date": "2026-11-26"}
     )
     assert response.status_code == 302
-    assert client.post(f"/meetings/{weekly.pk}/publish/").status_code == 302
+    assert client.post(f"/meetings/{weekly.pk}/publish/", {"confirm": "1"}).status_code == 302
     page = client.get(f"/meetings/{weekly.pk}/").content.decode()
     assert "<strong>增长</strong>" in page
     assert "下周起每天晚会复盘" in page
@@ -751,7 +750,7 @@ def test_every_meetings_endpoint_refuses_anonymous_callers(client, weekly, metho
 def test_a_called_problem_meeting_is_approved_on_its_page_before_anyone_writes_minutes(
     client, team, warehouse_member, warehouse_lead, frozen
 ):
-    from checklists.services.meetings import meeting_call
+    from checklists.meetings.services import meeting_call
 
     meeting = meeting_call(series=series(team, "M-ISSUE"), member=warehouse_member, day=MONDAY.date(), now=MONDAY, title="发货延误")
     first = meeting.agenda_items.first()

@@ -97,7 +97,7 @@ def _chats(team):
 
 
 def test_a_team_loaded_before_gets_a_moved_item_in_its_new_list_and_the_old_one_switched_off(db):
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import playbook_read
     from tests.factories import TeamFactory
 
@@ -114,7 +114,7 @@ def test_a_team_loaded_before_gets_a_moved_item_in_its_new_list_and_the_old_one_
 
 def test_a_moved_item_an_owner_edited_stays_where_it_is_and_the_director_sees_the_difference(db):
     from checklists.models import PlaybookDifference
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import playbook_read
     from tests.factories import TeamFactory
 
@@ -134,8 +134,8 @@ def test_a_moved_item_an_owner_edited_stays_where_it_is_and_the_director_sees_th
 
 def test_an_edited_text_is_kept_and_its_difference_from_the_new_playbook_recorded_once(team):
     from checklists.models import PlaybookDifference
-    from checklists.services.playbook import playbook_load
-    from checklists.services.playbook_differences import playbook_difference_list
+    from checklists.playbook.differences import playbook_difference_list
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import playbook_read
 
     item = TemplateItem.objects.get(template__team=team, playbook_id="SC-WH-2")
@@ -165,7 +165,7 @@ def test_an_edited_text_is_kept_and_its_difference_from_the_new_playbook_recorde
 
 
 def test_a_row_loaded_before_the_loader_wrote_a_new_field_is_not_taken_for_an_edit(team):
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import _checksum
 
     template = ChecklistTemplate.objects.get(team=team, playbook_id="SC-WH")
@@ -206,7 +206,7 @@ def test_the_meetings_the_seeds_give_no_schedule_are_called_when_needed_without_
 
 def test_the_team_s_questions_take_their_v2_ids_and_the_answers_given_follow_them(db):
     from checklists.models import ReflectionQuestion, WeeklyReflection
-    from checklists.services.playbook import playbook_load
+    from checklists.playbook.services import playbook_load
     from opsteam.lib.playbook import playbook_read
     from tests.factories import TeamFactory
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from checklists.meetings.services import meeting_create
 from checklists.models import ActionItem, MeetingSeries, MeetingStatus
-from checklists.services.meetings import meeting_create
 from opsteam.lib.clock import local_date
 from tests.browser.conftest import PHONE, login
 
@@ -41,7 +41,8 @@ def test_the_chair_publishes_the_weekly_minutes_and_the_owner_sees_the_duty(
     first = weekly.agenda_items.order_by("order").first()
     chair.fill(f"#notes-{first.pk}", NOTES)
     chair.locator(f"#agenda-{first.pk} form button[type=submit]").click()
-    expect(chair.get_by_test_id(f"saved-{first.pk}")).to_be_visible()  # htmx swapped the item in place
+    expect(chair.get_by_test_id(f"save-status-{first.pk}")).to_have_text("已保存")  # saved in place, the box untouched
+    chair.reload()
     notes = chair.get_by_test_id(f"notes-{first.pk}")
     expect(notes.locator("strong")).to_have_text("增长 12%")
     expect(notes.locator("li")).to_have_count(2)
@@ -50,13 +51,13 @@ def test_the_chair_publishes_the_weekly_minutes_and_the_owner_sees_the_duty(
     chair.fill("#action-title", ACTION)
     chair.select_option("#action-owner", label=warehouse_member.display_name)
     chair.fill("#action-due", today.isoformat())
-    with chair.expect_navigation():
-        chair.locator("form.action-form button[type=submit]").click()
+    chair.locator("form.action-form button[type=submit]").click()  # htmx: only the action items are redrawn
     expect(chair.get_by_test_id("action-items")).to_contain_text(ACTION)
     expect(chair.get_by_test_id("action-items")).to_contain_text(warehouse_member.display_name)
 
+    chair.get_by_test_id("publish").click()
     with chair.expect_navigation():
-        chair.get_by_test_id("publish").click()
+        chair.get_by_test_id("publish-now").click()
     expect(chair.get_by_test_id("published-note")).to_be_visible()
     expect(chair.get_by_test_id("publish")).to_have_count(0)
     expect(chair.locator(f"#notes-{first.pk}")).to_have_count(0)  # read-only now: no notes box, only "amend"

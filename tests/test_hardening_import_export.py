@@ -25,7 +25,8 @@ from opsteam.lib.text import text_clean, text_for_xml, text_line
 from roles.models import Member, MetricEntry, Role, Team
 from roles.models.kpi import MetricEntryChange
 from roles.services import member_create, team_create
-from roles.services.kpi import IMPORT_MAX_COLUMNS, _rows_from_xlsx, entries_import
+from roles.services.kpi_files import IMPORT_MAX_COLUMNS, _rows_from_xlsx
+from roles.services.kpi_import import entries_import
 from tests.conftest import MONDAY
 
 # --- files built here ----------------------------------------------------------------------------------------------

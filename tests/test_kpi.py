@@ -13,17 +13,11 @@ from django.utils import translation
 from checklists.playbook.services import playbook_load
 from roles.models import Kpi, Metric, MetricEntry, MetricKind, SplitKind, Target
 from roles.models.kpi import MetricEntryChange
-from roles.selectors.kpi import (
-    daily_targets,
-    figures_by_day,
-    grade,
-    metric_list,
-    metric_value,
-    scorecard_get,
-    totals_over,
-    week_view,
-)
-from roles.services.kpi import entries_import, entry_save, target_set
+from roles.selectors.kpi import daily_targets, figures_by_day, metric_list, metric_value, totals_over
+from roles.selectors.kpi_scorecard import grade, scorecard_get
+from roles.selectors.kpi_week import week_view
+from roles.services.kpi import entry_save, target_set
+from roles.services.kpi_import import entries_import
 from tests.conftest import MONDAY
 
 PLAYBOOK_RATIOS = {

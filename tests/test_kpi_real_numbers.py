@@ -15,9 +15,12 @@ from django.utils import translation
 
 from roles.models import AgentName, ImportLayout, Kpi, Metric, MetricEntry, MetricKind, PeriodFigure
 from roles.models.kpi import MetricEntryChange
-from roles.selectors.kpi import grade, metric_format, scorecard_get, week_view
+from roles.selectors.kpi import metric_format
+from roles.selectors.kpi_scorecard import grade, scorecard_get
+from roles.selectors.kpi_week import week_view
 from roles.services.kpi import entry_save, target_set
-from roles.services.kpi_import import entries_import, number_parse, when_parse
+from roles.services.kpi_import import entries_import
+from roles.services.kpi_layouts import number_parse, when_parse
 from tests.conftest import MONDAY
 
 

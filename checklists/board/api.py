@@ -19,9 +19,11 @@ from opsteam.api import DateField, IdField
 from opsteam.lib.clock import local_date
 from opsteam.parsers import JSONParser
 from roles.models import Member
-from roles.selectors.kpi import Scorecard, figures_by_day, member_can_enter_figures, scorecard_get
+from roles.selectors.kpi import figures_by_day, member_can_enter_figures
+from roles.selectors.kpi_scorecard import Scorecard, scorecard_get
 from roles.services.kpi import entry_save
-from roles.services.kpi_import import ImportPlan, entries_import
+from roles.services.kpi_import import entries_import
+from roles.services.kpi_import_plan import ImportPlan
 
 MAX_RANGE_DAYS = 366
 
@@ -213,7 +215,37 @@ def _scorecard_data(card: Scorecard) -> dict:
                     for d in k.days
                 ],
                 "members": [
-                    {"member": m.member_id, "name": m.name, "value": _num(m.value), "above_average": m.above_average} for m in k.members
+                    {
+                        "member": m.member_id,
+                        "name": m.name,
+                        "value": _num(m.value),
+                        "numerator": _num(m.numerator),
+                        "denominator": _num(m.denominator),
+                        "above_average": m.above_average,
+                    }
+                    for m in k.members
+                ],
+                # A per-agent ratio (K-CS-CONV): the days whose parts, summed, make `value`, each with its agents.
+                "numerator": _num(k.numerator),
+                "denominator": _num(k.denominator),
+                "daily": [
+                    {
+                        "date": d.day.isoformat(),
+                        "numerator": _num(d.numerator),
+                        "denominator": _num(d.denominator),
+                        "value": _num(d.value),
+                        "agents": [
+                            {
+                                "member": a.member_id,
+                                "name": a.name,
+                                "numerator": _num(a.numerator),
+                                "denominator": _num(a.denominator),
+                                "value": _num(a.value),
+                            }
+                            for a in d.agents
+                        ],
+                    }
+                    for d in k.daily
                 ],
             }
             for k in card.kpis

@@ -21,7 +21,8 @@ from checklists.escalation.models import Escalation, EscalationStatus
 from checklists.models import Checklist, ChecklistItem, ItemStatus
 from roles.models import Member, Role
 from roles.selectors import Level, member_led_role_ids, member_level
-from roles.selectors.kpi import Scorecard, daily_targets, figures_by_day, metric_list, metric_value, scorecard_get, targets_in, totals_over
+from roles.selectors.kpi import daily_targets, figures_by_day, metric_list, metric_value, targets_in, totals_over
+from roles.selectors.kpi_scorecard import Scorecard, scorecard_get
 
 TREND_DAYS = (7, 30, 90)
 BOARD_LIMIT = 100  # escalations and overdue duties shown; the count says when there are more

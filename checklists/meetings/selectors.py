@@ -29,7 +29,8 @@ from checklists.models import (
 from opsteam.lib.clock import business_tz
 from roles.models import KpiKind, Member, Role, RoleCode, Team
 from roles.selectors import member_led_role_ids
-from roles.selectors.kpi import scorecard_get, week_view
+from roles.selectors.kpi_scorecard import scorecard_get
+from roles.selectors.kpi_week import week_view
 
 # --- the list and one meeting -----------------------------------------------------------------------------------------
 

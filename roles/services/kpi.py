@@ -286,30 +286,6 @@ def _entries_write(
     return counts
 
 
-# --- import: roles/services/kpi_import.py (reading the files: roles/services/kpi_files.py) -----------------------
-
-_MOVED = {
-    "entries_import": "roles.services.kpi_import",
-    "entries_import_confirm": "roles.services.kpi_import",
-    "ImportResult": "roles.services.kpi_import",
-    "ImportDay": "roles.services.kpi_import",
-    "IMPORT_MAX_COLUMNS": "roles.services.kpi_files",
-    "MAX_IMPORT_BYTES": "roles.services.kpi_files",
-    "_rows_from_xlsx": "roles.services.kpi_files",
-    "_rows_from_csv": "roles.services.kpi_files",
-}
-
-
-def __getattr__(name: str):
-    """The import's names as they were imported from here before it had modules of its own (kpi_import imports this
-    module, so it cannot be imported at the top)."""
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(name)
-
-
 # --- targets -----------------------------------------------------------------------------------------------------
 
 

@@ -154,7 +154,7 @@ async def drive(port: int, members: list[dict], *, window: float, seed: int) -> 
     return phone, done, sent, elapsed
 
 
-def prepare(members_wanted: int) -> tuple[list[dict], dict]:
+def prepare(members_wanted: int, shops: int = SHOPS) -> tuple[list[dict], dict]:
     """The instance, the peak members' lists, their tokens and sessions. Returns (members, facts)."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -168,7 +168,7 @@ def prepare(members_wanted: int) -> tuple[list[dict], dict]:
     from roles.models import Member, Team
 
     t0 = time.monotonic()
-    org = org_create(teams=SHOPS, members_per_team=MEMBERS_PER_SHOP, items_per_template=ITEMS, prefix="peak")
+    org = org_create(teams=shops, members_per_team=MEMBERS_PER_SHOP, items_per_template=ITEMS, prefix="peak")
     peak_shops = members_wanted // MEMBERS_PER_SHOP
     now = timezone.now()
     for team in Team.objects.filter(pk__in=org.team_ids[:peak_shops]):
@@ -200,8 +200,8 @@ def prepare(members_wanted: int) -> tuple[list[dict], dict]:
     members = [
         {"id": m, "token": tokens[m], "session": sessions[m], "items": items[m][:TICKS_PER_MEMBER]} for m in peak_members if items[m]
     ]
-    _log(f"{SHOPS * MEMBERS_PER_SHOP:,} members in {SHOPS:,} shops; {len(members):,} in the peak; ready in {time.monotonic() - t0:.0f} s")
-    return members, {"day": org.day, "other_shops": SHOPS - peak_shops, "start": now - timedelta(seconds=1)}
+    _log(f"{shops * MEMBERS_PER_SHOP:,} members in {shops:,} shops; {len(members):,} in the peak; ready in {time.monotonic() - t0:.0f} s")
+    return members, {"day": org.day, "shops": shops, "other_shops": shops - peak_shops, "start": now - timedelta(seconds=1)}
 
 
 def check_records(done: dict, since) -> dict:
@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600, help="the peak's window (600: the issue's 10 minutes)")
     parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--shops", type=int, default=SHOPS, help="shops of 10 members in the instance (the peak's and others)")
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     processes = []
     try:
-        members, facts = prepare(args.members)
+        members, facts = prepare(args.members, args.shops)
         connection.close()
         worker = stack.worker_start(concurrency=2)
         processes.append(worker)
@@ -318,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": info,
         "window_seconds": args.seconds,
         "members": len(members),
+        "instance": {"shops": facts["shops"], "members": facts["shops"] * MEMBERS_PER_SHOP},
         "elapsed_seconds": round(elapsed, 1),
         "requests": total,
         "requests_per_second": round(total / elapsed, 1),

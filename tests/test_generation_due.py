@@ -170,7 +170,7 @@ def test_a_batch_makes_every_shops_lists_and_a_failing_shop_is_retried_alone(tea
         return real(team=team, now=now)
 
     with (
-        mock.patch("checklists.tasks.run_generate_due", side_effect=failing_for_team),
+        mock.patch("checklists.daily.tasks.run_generate_due", side_effect=failing_for_team),
         mock.patch.object(generate_for_teams, "retry", side_effect=RuntimeError("retried")) as retry,
         pytest.raises(RuntimeError, match="retried"),
     ):

@@ -98,6 +98,9 @@ def world_build() -> World:
         "staff_member": staff.pk,
         "other_member": outsider.pk,
         "warehouse_role": staff.role_links.get().role_id,
+        "missing": 999999,  # an id no row has: a URL's own 404 once the caller passed its door
+        "shop": team.slug,
+        "act_token": "not-a-signed-token",
     }
     return world
 

@@ -258,7 +258,7 @@ def test_an_empty_template_on_the_campaign_form_still_means_the_playbooks(world,
 
 def _api_creates(world) -> list[tuple[str, object, str, dict, type]]:  # noqa: F811 - the world fixture
     meeting = _draft_meeting(world)
-    issue = MeetingSeries.objects.get(team=world.people["staff"].team, cadence="on_demand")
+    issue = MeetingSeries.objects.get(team=world.people["staff"].team, playbook_id="M-ISSUE")
     return [
         ("director", "/api/v1/tasks/", {"title": "盘点", "due_at": "2026-11-24T18:00:00+08:00", "owner": world.ids["staff_member"]}, Task),
         ("director", "/api/v1/plans/", {"title": "年货节方案"}, Plan),
@@ -330,7 +330,7 @@ def test_a_create_without_a_key_still_creates_each_time(world, db):  # noqa: F81
 
 def _page_creates(world) -> list[tuple[str, str, dict, type]]:  # noqa: F811 - the world fixture
     meeting = _draft_meeting(world)
-    issue = MeetingSeries.objects.get(team=world.people["staff"].team, cadence="on_demand")
+    issue = MeetingSeries.objects.get(team=world.people["staff"].team, playbook_id="M-ISSUE")
     return [
         ("director", "/tasks/", {"title": "盘点", "due_date": "2026-11-24", "due_time": "18:00", "owner": world.ids["staff_member"]}, Task),
         ("director", "/plans/", {"title": "年货节方案"}, Plan),

@@ -87,7 +87,9 @@ def test_the_shops_figures_appear_with_who_entered_them(team, director, frozen):
     from roles.models import Metric
     from roles.services.kpi import entry_save
 
-    code = Metric.objects.filter(team=team, is_active=True).values_list("code", flat=True).first()
+    code = (
+        Metric.objects.filter(team=team, is_active=True, kind="base", scope="shop").values_list("code", flat=True).first()
+    )  # a figure one types
     entry_save(team=team, day=MONDAY.date(), figures={code: "1234.5"}, actor=director, now=MONDAY)
     rows = [r for r in audit_list(viewer=director).rows if r.kind == "figure"]
     assert len(rows) == 1
@@ -171,7 +173,9 @@ def test_figures_and_targets_are_named_and_their_missing_address_is_explained(te
     from roles.models import Metric
     from roles.services.kpi import entry_save
 
-    code = Metric.objects.filter(team=team, is_active=True).values_list("code", flat=True).first()
+    code = (
+        Metric.objects.filter(team=team, is_active=True, kind="base", scope="shop").values_list("code", flat=True).first()
+    )  # a figure one types
     entry_save(team=team, day=MONDAY.date(), figures={code: "1234.5"}, actor=director, now=MONDAY)
     page = _page(director)
     assert "Entered figures" in page

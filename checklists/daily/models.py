@@ -283,16 +283,17 @@ class ChecklistItem(models.Model):
 
     @property
     def is_late(self) -> bool:
-        """Ticked after its due time (a closed item), set by the tick service's comparison."""
-        return self.done_at is not None and self.done_at > self.due_at
+        """Done after its due time. An item marked not done is not late: it was not done (issue 17)."""
+        return self.status == ItemStatus.DONE and self.done_at is not None and self.done_at > self.due_at
 
     @property
     def is_closed(self) -> bool:
         return self.status != ItemStatus.OPEN
 
 
-# Closed after the due time: the one definition of "late" for reports (history, later the board).
-LATE = Q(done_at__gt=F("due_at"))
+# Done after the due time: the one definition of "late" for reports (history, the board). Not done is not
+# late (issue 17): it counts as not done, never twice.
+LATE = Q(status="done", done_at__gt=F("due_at"))
 
 
 class TickAction(models.TextChoices):

@@ -98,7 +98,7 @@ def item_row_data(row: dict) -> dict:
         "done_at": None if done_at is None else _DATETIME.to_representation(done_at),
         "done_by": row["done_by_id"],
         # ChecklistItem.is_late, on the row's values.
-        "is_late": done_at is not None and done_at > row["due_at"],
+        "is_late": row["status"] == "done" and done_at is not None and done_at > row["due_at"],
     }
 
 

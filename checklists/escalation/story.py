@@ -35,6 +35,7 @@ class Story:
     level: str = ""
     level_order: int = 0
     told: list[Told] = field(default_factory=list)
+    current: Escalation | None = None  # the row of the current level (the escalations page acknowledges it)
 
     @property
     def acknowledged(self) -> list[Told]:
@@ -64,7 +65,7 @@ def escalation_stories(rows: list[Escalation]) -> list[Story]:
                 day=day,
                 due_at=esc.due_at,
             )
-        story.level, story.level_order = esc.get_notify_display(), esc.level_order
+        story.level, story.level_order, story.current = esc.get_notify_display(), esc.level_order, esc
         story.told.append(
             Told(
                 level=esc.get_notify_display(),

@@ -17,6 +17,7 @@ from checklists.escalation.acknowledging import (
     escalation_acknowledge_by_link,
 )
 from checklists.escalation.selectors import escalation_access_by_id, escalation_list
+from checklists.escalation.story import escalation_stories
 from checklists.models import EscalationStatus
 from opsteam.lib.net import client_ip
 from roles.access import member_required
@@ -28,13 +29,15 @@ def escalations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", EscalationStatus.OPEN)
     if status not in EscalationStatus.values:
         status = EscalationStatus.OPEN
-    rows = escalation_list(viewer=request.member, status=status)
+    rows = escalation_list(viewer=request.member, status=status).select_related("item__checklist__member", "task__owner", "task__assignee")
     shown = 100
+    # One row per item or duty with its current level named (issue 17), as on the board.
+    stories = escalation_stories(list(rows[:shown]))
     return render(
         request,
         "checklists/escalations.html",
         {
-            "escalations": rows[:shown],
+            "stories": stories,
             "total": rows.count(),
             "shown": shown,
             "mine_open": rows.filter(recipient=request.member).count() if status == EscalationStatus.OPEN else 0,
@@ -59,8 +62,9 @@ def escalation_ack(request: HttpRequest, escalation_id: int) -> HttpResponse:
     escalation = escalation_access_by_id(viewer=request.member, escalation_id=escalation_id)
     escalation = escalation_acknowledge(escalation=escalation, member=request.member, now=timezone.now(), ip=client_ip(request))
     if request.htmx:
-        escalation = escalation_access_by_id(viewer=request.member, escalation_id=escalation.pk)
-        return render(request, "checklists/_escalation.html", {"e": escalation})
+        same = escalation_list(viewer=request.member).select_related("item__checklist__member", "task__owner", "task__assignee")
+        same = same.filter(item_id=escalation.item_id, task_id=escalation.task_id)
+        return render(request, "checklists/_escalation.html", {"s": escalation_stories(list(same))[0]})
     messages.success(request, _("Acknowledged."))
     return redirect("escalations")
 

@@ -7,7 +7,6 @@ the rows ours wrote (snapshotted after our run) into the same tables, with the s
 
 from __future__ import annotations
 
-import io
 import time
 
 from django.db import connection
@@ -76,30 +75,6 @@ def _batches(teams: int) -> int:
     return -(-teams // GENERATION_BATCH)
 
 
-def _snapshot() -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    with connection.connection.cursor() as cursor:
-        for table in TABLES:
-            buffer = io.BytesIO()
-            with cursor.copy(f"COPY {table} TO STDOUT") as copy:
-                for block in copy:
-                    buffer.write(block)
-            out[table] = buffer.getvalue()
-    connection.connection.commit()
-    return out
-
-
-def _copy_in(snapshot: dict[str, bytes]) -> float:
-    connection.ensure_connection()
-    raw = connection.connection
-    start = time.perf_counter()
-    with raw.transaction(), raw.cursor() as cursor:
-        for table in TABLES:
-            with cursor.copy(f"COPY {table} FROM STDIN") as copy:
-                copy.write(snapshot[table])
-    return time.perf_counter() - start
-
-
 def run() -> list[Result]:
     org = shared.org()
     teams = len(org.team_ids)
@@ -123,20 +98,20 @@ def run() -> list[Result]:
         return t
 
     def reference() -> float:
-        return _copy_in(snapshot)
+        return stack.tables_copy_in(snapshot)
 
     def take_snapshot() -> None:
         if not snapshot:
-            snapshot.update(_snapshot())
+            snapshot.update(stack.tables_snapshot(TABLES))
         _truncate()
 
     # Ours on empty tables, ours again (nothing to insert), COPY of the same rows on empty tables, then ours once
     # more on empty tables, which leaves our lists in place for the workloads that follow (tick, my day).
     (again_best,) = best_of(1, (_truncate, ours), (None, again))[1:]
     take_snapshot()
-    ref_best = _copy_in(snapshot)
+    ref_best = stack.tables_copy_in(snapshot)
     _truncate()
-    ref_best = min(ref_best, _copy_in(snapshot))
+    ref_best = min(ref_best, stack.tables_copy_in(snapshot))
     _truncate()
     ours_best = min(firsts[0], ours())
     shared.worker_stop()

@@ -229,30 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    try:
-        stack.servers_check()
-    except stack.StackError as exc:
-        print(f"make bench-peak: {exc}", file=sys.stderr)
+    if not stack.bench_prepare("make bench-peak"):
         return 2
-    os.environ.update(
-        {
-            k: v
-            for k, v in stack.environment().items()
-            if k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_CONN_MAX_AGE")
-        }
-    )
-    stack.database_recreate()
-    stack.redis_client().flushdb()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection, connections
 
     from bench.run import machine
 
-    _log(f"database {stack.DB_NAME}, Redis {stack.REDIS_URL}; migrating ...")
-    call_command("migrate", verbosity=0, interactive=False)
     processes = []
     try:
         members, facts = prepare(args.members, args.shops)

@@ -89,33 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--merge", action="store_true", help="with --only: replace these rows in bench/results.json, keep the others")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    try:
-        stack.servers_check()
-    except stack.StackError as exc:
-        print(f"make bench: {exc}", file=sys.stderr)
+    if not stack.bench_prepare("make bench"):
         return 2
-
-    os.environ.update(
-        {
-            k: v
-            for k, v in stack.environment().items()
-            if k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_CONN_MAX_AGE")
-        }
-    )
-    stack.database_recreate()
-    stack.redis_client().flushdb()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    print(f"bench: database {stack.DB_NAME}, Redis {stack.REDIS_URL}; migrating ...", flush=True)
     from bench.load import generator
 
     if generator() != "wrk" and os.environ.get("BENCH_LOAD", "wrk") == "wrk":
         # The Python generator shares the two cores with the server: its ratios are not the README's.
         print("bench: wrk is not installed (apt-get install wrk); the HTTP workloads use the Python load generator", flush=True)
-    call_command("migrate", verbosity=0, interactive=False)
 
     results: list[Result] = []
     try:

@@ -22,7 +22,6 @@ Exit code 0 when every target passes, 1 when one does not, 2 when a server is mi
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
@@ -119,35 +118,6 @@ def _beat_send(worker, shops: int) -> tuple[float, int]:
     return seconds, int(client.get("bench:done:checklists.generate_for_teams") or 0)
 
 
-def _snapshot() -> dict[str, bytes]:
-    from django.db import connection
-
-    connection.ensure_connection()
-    out: dict[str, bytes] = {}
-    with connection.connection.cursor() as cursor:
-        for table in GEN_TABLES:
-            buffer = io.BytesIO()
-            with cursor.copy(f"COPY {table} TO STDOUT") as copy:
-                for block in copy:
-                    buffer.write(block)
-            out[table] = buffer.getvalue()
-    connection.connection.commit()
-    return out
-
-
-def _copy_in(snapshot: dict[str, bytes]) -> float:
-    from django.db import connection
-
-    connection.ensure_connection()
-    raw = connection.connection
-    start = time.perf_counter()
-    with raw.transaction(), raw.cursor() as cursor:
-        for table in GEN_TABLES:
-            with cursor.copy(f"COPY {table} FROM STDIN") as copy:
-                copy.write(snapshot[table])
-    return time.perf_counter() - start
-
-
 def _pool_peak_rss_mb(worker) -> tuple[float, float]:
     """(largest, sum) of VmHWM over the worker's pool processes, in MB: each process's own peak resident set."""
     pids = []
@@ -188,10 +158,10 @@ def generation(size: int) -> dict:
             counts_ok &= _gen_counts() == expected
             if round_ == 0:
                 rss_max, rss_sum = _pool_peak_rss_mb(worker)
-                snapshot = _snapshot()
+                snapshot = stack.tables_snapshot(GEN_TABLES)
             _gen_truncate()
             _checkpoint()
-            reference.append(_copy_in(snapshot))
+            reference.append(stack.tables_copy_in(snapshot))
         counts_ok &= _gen_counts() == expected  # the COPY'd rows are ours: they stay for the sweep and the peak
     finally:
         worker.stop()
@@ -551,29 +521,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     started = time.monotonic()
-    try:
-        stack.servers_check()
-    except stack.StackError as exc:
-        print(f"make bench-scale: {exc}", file=sys.stderr)
+    if not stack.bench_prepare("make bench-scale"):
         return 2
-    os.environ.update(
-        {
-            k: v
-            for k, v in stack.environment().items()
-            if k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_CONN_MAX_AGE")
-        }
-    )
-    stack.database_recreate()
-    stack.redis_client().flushdb()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
 
     from bench.run import machine
 
-    _log(f"database {stack.DB_NAME}, Redis {stack.REDIS_URL}; sizes {sizes}; migrating ...")
-    call_command("migrate", verbosity=0, interactive=False)
+    _log(f"sizes {sizes}")
     measured: list[dict] = []
     try:
         for size in sizes:

@@ -7,6 +7,7 @@ wait is bounded, so a stuck server ends the run with a message instead of hangin
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -220,3 +221,56 @@ def gunicorn_start(*, workers: int = 2, threads: int = 1) -> tuple[Process, int]
 
     wait_for(answers, timeout=60, what="gunicorn answering /healthz/", process=process, interval=0.2)
     return process, port
+
+
+def bench_prepare(command: str) -> bool:
+    """What every bench entry point does first: the servers answer, this bench's database is new, Redis is empty,
+    Django is set up on them and migrated. False (said on stderr) when a server does not answer."""
+    try:
+        servers_check()
+    except StackError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return False
+    keep = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_CONN_MAX_AGE")
+    os.environ.update({k: v for k, v in environment().items() if k in keep})
+    database_recreate()
+    redis_client().flushdb()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    print(f"{command}: database {DB_NAME}, Redis {REDIS_URL}; migrating ...", flush=True)
+    call_command("migrate", verbosity=0, interactive=False)
+    return True
+
+
+def tables_snapshot(tables: list[str]) -> dict[str, bytes]:
+    """Each table's rows as COPY writes them: what the reference loads back."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    out: dict[str, bytes] = {}
+    with connection.connection.cursor() as cursor:
+        for table in tables:
+            buffer = io.BytesIO()
+            with cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                for block in copy:
+                    buffer.write(block)
+            out[table] = buffer.getvalue()
+    connection.connection.commit()
+    return out
+
+
+def tables_copy_in(snapshot: dict[str, bytes]) -> float:
+    """Seconds to COPY the snapshot's rows back in, in one transaction: the machine's own limit for those rows."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection
+    start = time.perf_counter()
+    with raw.transaction(), raw.cursor() as cursor:
+        for table, rows in snapshot.items():
+            with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                copy.write(rows)
+    return time.perf_counter() - start

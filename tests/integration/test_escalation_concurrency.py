@@ -67,7 +67,8 @@ def _messages_per_recipient_and_level() -> Counter:
 
 
 # Checked by hand (2026-11-23): without the row lock in _notify_pending (`select_for_update(skip_locked=True)`
-# replaced by `.all()`) every one of the 8 sweeps notified all 84 escalations (672 notified, duplicate messages);
+# replaced by `.all()`) every one of the 8 sweeps notified all 84 escalations (SC-WH then had 8 items due 10:00;
+# 672 notified, duplicate messages);
 # without the lock and the `repeats_sent` guard in _repeat_due the 28 lead-level repeats were sent 224 times.
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_record_each_level_once_and_one_message_per_recipient_and_level(team):
@@ -81,8 +82,9 @@ def test_concurrent_sweeps_record_each_level_once_and_one_message_per_recipient_
     escalations = list(Escalation.objects.filter(team=team))
     subjects = Counter((e.item_id, e.task_id, e.level_order) for e in escalations)
     assert subjects.most_common(1)[0][1] == 1
-    # 3 lists x 8 items due 10:00 + 4 duties, three levels each, every one raised by exactly one of the sweeps.
-    assert len(escalations) == (3 * 8 + 4) * 3
+    # 3 lists x 7 items due 10:00 (SC-WH-1a..f, SC-WH-2: SC-WH-4 is 运营's in PLAYBOOK v2) + 4 duties, three levels
+    # each, every one raised by exactly one of the sweeps.
+    assert len(escalations) == (3 * 7 + 4) * 3
     assert sum(r.raised for r in results) == len(escalations)
     assert sum(r.notified for r in results) == len(escalations)
     assert sum(r.failed for r in results) == 0

@@ -64,7 +64,7 @@ def test_ten_plans_started_at_once_with_one_key_are_one_plan_with_one_set_of_sta
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_problem_meetings_called_at_once_with_one_key_are_one_meeting(team, warehouse_member, frozen):
-    issue = MeetingSeries.objects.get(team=team, cadence="on_demand")
+    issue = MeetingSeries.objects.get(team=team, playbook_id="M-ISSUE")
     body = {"series": issue.pk, "date": MONDAY.date().isoformat(), "title": "发错货复盘"}
     answers = _post_ten(warehouse_member, "/api/v1/meetings/", body, "tap-meetings-1")
     assert {code for code, _body in answers} == {201}, answers

@@ -61,16 +61,18 @@ def test_the_sweep_finds_late_items_through_the_partial_index_of_open_items(team
         assert INDEX in plan, f"the sweep's query does not use {INDEX}:\n{sql}\n{plan}"
 
 
-def test_a_steady_state_sweep_raises_its_levels_already_sent_without_rewriting_them(team, warehouse_member, director):
-    # Issue 8: the sweep inserted its escalations, read them back and rewrote every one (in every index) to mark it sent.
+def test_a_steady_state_sweep_marks_all_its_new_levels_sent_in_one_statement(team, warehouse_member, director):
+    # Issue 8: the sweep rewrote its new escalations one UPDATE per recipient (a tenth of a steady sweep). Issue 16 took
+    # out the second way that inserted them already sent (_raise_sent): one way raises, then one UPDATE marks them all.
     run_generate_due(team=team, now=MONDAY)
     with CaptureQueriesContext(connection) as queries:
         result = escalation_sweep(team=team, now=MONDAY.replace(hour=11))
-    assert result.raised > 0
+    assert result.raised > 1
     assert result.notified == result.raised
+    assert len({e.recipient_id for e in Escalation.objects.all()}) > 1
     sqls = [q["sql"] for q in queries.captured_queries]
     rewrites = [sql for sql in sqls if sql.lstrip().startswith("UPDATE") and "checklists_escalation" in sql]
-    assert not rewrites, "\n".join(rewrites)
+    assert len(rewrites) == 1, "\n".join(rewrites)
     assert not Escalation.objects.filter(notified_at__isnull=True).exists()
     assert not Escalation.objects.filter(recipient__isnull=True).exists()
     assert Notification.objects.exists()

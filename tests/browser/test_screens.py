@@ -99,6 +99,9 @@ def test_lead_opens_a_members_day_on_a_phone(new_page, screenshots, warehouse_le
     page = new_page(**PHONE)
     ids = item_ids(today_lists["warehouse"])
     login(page, "whlead")
+    # A lead lands on their role's board (issue 20); the picker is on the today page.
+    assert "/board/" in page.url
+    page.goto("/today/")
     with page.expect_navigation():
         page.select_option("#member-pick", label="陈仓库")
     page.locator(f"#item-{ids['SC-WH-2']} > .line [data-testid=tick]").tap()

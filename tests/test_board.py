@@ -163,7 +163,7 @@ def test_open_escalations_show_who_acknowledged_and_overdue_duties_are_listed(te
     assert [t.title for t in board.overdue] == ["补货需求表"]
 
 
-def test_k24h_is_the_share_of_problem_orders_closed_on_time(team, director):
+def test_k24h_issue_is_the_share_of_problem_orders_closed_on_time(team, director):
     for n, closed in enumerate([MONDAY - timedelta(hours=1), MONDAY + timedelta(hours=30), None]):
         ProblemOrder.objects.create(
             team=team,
@@ -174,8 +174,32 @@ def test_k24h_is_the_share_of_problem_orders_closed_on_time(team, director):
             closed_at=closed,
         )
     board = board_get(scope=board_scope(viewer=director), day=DAY, now=MONDAY + timedelta(days=2))
-    k24 = board.kpi("K-24H")
-    assert k24.display == "33%"  # 1 of 3: one late, one still open past its due time
+    assert board.kpi("K-24H-ISSUE").display == "33%"  # 1 of 3: one late, one still open past its due time
+    assert board.kpi("K-24H-SHIP").display == "–"  # no order to ship was logged: not counted with the problems
+
+
+def test_k24h_ship_is_the_share_of_orders_to_ship_sent_on_time_apart_from_the_problem_orders(team, director):
+    rows = [("ship", MONDAY - timedelta(hours=1)), ("ship", MONDAY - timedelta(hours=1)), ("ship", None), ("refund", None)]
+    for n, (kind, closed) in enumerate(rows):
+        ProblemOrder.objects.create(
+            team=team,
+            order_no=f"S{n}",
+            kind=kind,
+            logged_at=MONDAY - timedelta(hours=2),
+            due_at=MONDAY + timedelta(hours=22),
+            closed_at=closed,
+        )
+    board = board_get(scope=board_scope(viewer=director), day=DAY, now=MONDAY + timedelta(days=2))
+    assert board.kpi("K-24H-SHIP").display == "67%"  # 2 of the 3 shipments
+    assert board.kpi("K-24H-ISSUE").display == "0%"  # the one open problem order, past due
+
+
+def test_the_board_shows_both_24h_measures_as_tiles(client, team, day_lists, director):
+    _login(client, director)
+    page = client.get("/board/").content.decode()
+    assert 'data-testid="tile-K-24H-ISSUE"' in page
+    assert 'data-testid="tile-K-24H-SHIP"' in page
+    assert 'data-testid="tile-K-24H"' not in page
 
 
 # --- KPI tiles, export, API --------------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ def test_the_targets_of_the_playbook_are_loaded_with_their_bands(team):
         "K-ROI",
         "K-DAILY-SALES",
         "K-CS-CONV",
-        "K-24H",
+        "K-24H-ISSUE",
+        "K-24H-SHIP",
         "K-FIVE",
         # PLAYBOOK v2 §7.5: rules with no figure to grade them by
         "K-GOAL",

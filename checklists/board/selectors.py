@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from checklists.daily.models import LATE
 from checklists.daily.pace import PACE_FIELDS, BehindRow, Pace, PersonPace, behind_list, pace_counts
-from checklists.duties.models import ProblemOrder, Task, TaskStatus
+from checklists.duties.models import ProblemKind, ProblemOrder, Task, TaskStatus
 from checklists.escalation.models import Escalation, EscalationStatus
 from checklists.models import Checklist, ChecklistItem, ItemStatus
 from roles.models import Member, Role
@@ -190,10 +190,14 @@ def overdue_duties(*, scope: BoardScope, now: datetime) -> list[Task]:
     return list(rows.select_related("owner", "assignee", "role").order_by("due_at", "id")[:BOARD_LIMIT])
 
 
-def problem_orders_on_time(*, scope: BoardScope, start: date, end: date, now: datetime) -> tuple[int, int]:
-    """K-24H: of the problem orders logged in the period that are closed or past due, how many closed on time (one query)."""
+def problem_orders_on_time(*, scope: BoardScope, start: date, end: date, now: datetime) -> dict[str, tuple[int, int]]:
+    """K-24H-ISSUE and K-24H-SHIP (PLAYBOOK v2 §5: two measures): of the problem orders (T-24H) and of the orders to
+    ship (T-SHIP, kind 发货) logged in the period that are closed or past due, how many closed on time (one query)."""
     from opsteam.lib.clock import local_datetime
 
+    judged = Q(closed_at__isnull=False) | Q(due_at__lt=now)
+    on_time = Q(closed_at__isnull=False, closed_at__lte=F("due_at"))
+    ship = Q(kind=ProblemKind.SHIP)
     counts = (
         ProblemOrder.objects.visible_to(scope.viewer)
         .filter(
@@ -201,11 +205,16 @@ def problem_orders_on_time(*, scope: BoardScope, start: date, end: date, now: da
             logged_at__lt=local_datetime(end + timedelta(days=1), datetime.min.time()),
         )
         .aggregate(
-            judged=Count("id", filter=Q(closed_at__isnull=False) | Q(due_at__lt=now)),
-            on_time=Count("id", filter=Q(closed_at__isnull=False, closed_at__lte=F("due_at"))),
+            issue_judged=Count("id", filter=judged & ~ship),
+            issue_on_time=Count("id", filter=on_time & ~ship),
+            ship_judged=Count("id", filter=judged & ship),
+            ship_on_time=Count("id", filter=on_time & ship),
         )
     )
-    return counts["on_time"], counts["judged"]
+    return {
+        "K-24H-ISSUE": (counts["issue_on_time"], counts["issue_judged"]),
+        "K-24H-SHIP": (counts["ship_on_time"], counts["ship_judged"]),
+    }
 
 
 # --- the board -------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from checklists.models import (
 )
 from checklists.playbook.differences import playbook_differences_record
 from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync, playbook_rows_retire
-from roles.models import Responsibility, Role, Team
+from roles.models import Kpi, Responsibility, Role, Team
 from roles.services import role_sync_from_playbook
 from roles.services.kpi import kpi_sync_from_playbook, metric_sync_from_playbook
 from roles.services.responsibilities import responsibility_sync_from_playbook
@@ -93,6 +93,8 @@ def _retire_and_record(*, team: Team, report: SyncReport) -> None:
         DutyTemplate.objects.filter(team=team),
         MeetingSeries.objects.filter(team=team),
         ReflectionQuestion.objects.filter(team=team),
+        # v2: K-24H became K-24H-ISSUE and K-24H-SHIP; the old single measure goes off unless the team edited it.
+        Kpi.objects.filter(team=team),
     ):
         playbook_rows_retire(queryset, report=report)
     playbook_differences_record(team=team, differences=report.differences, loaded=report.seen)

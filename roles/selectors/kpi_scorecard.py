@@ -245,10 +245,11 @@ def _rows(
     return rows
 
 
-def scorecard_get(*, team: Team, start: date, end: date, on_time: tuple[int, int] | None = None) -> Scorecard:
+def scorecard_get(*, team: Team, start: date, end: date, on_time: dict[str, tuple[int, int]] | None = None) -> Scorecard:
     """Every metric and every §5 target over a period, in four queries (metrics, KPIs, figures, targets).
 
-    `on_time` is K-24H's (closed on time, closed or due) from the problem orders, which live in checklists.
+    `on_time` is, by KPI ID, (closed on time, closed or due) for the share-on-time measures (K-24H-ISSUE from the
+    problem orders, K-24H-SHIP from the orders to ship), which live in checklists.
     """
     metrics = metric_list(team=team)
     kpis = list(Kpi.objects.filter(team=team, is_active=True).order_by("order", "id"))
@@ -304,8 +305,8 @@ def scorecard_get(*, team: Team, start: date, end: date, on_time: tuple[int, int
                 }
         elif kpi.kind == KpiKind.MEMBER_VS_TEAM and kpi.metric and kpi.metric in member_metrics:
             result = _member_vs_team(result, period=period, start=start, end=end, targets=targets)
-        elif kpi.kind == KpiKind.ON_TIME and on_time is not None:
-            on_time_count, total = on_time
+        elif kpi.kind == KpiKind.ON_TIME and on_time is not None and kpi.playbook_id in on_time:
+            on_time_count, total = on_time[kpi.playbook_id]
             result.value = Decimal(on_time_count) / total if total else None
             result.display = f"{result.value * 100:.0f}%" if total else "–"
             result.detail = _("%(on_time)d of %(total)d on time") % {"on_time": on_time_count, "total": total}

@@ -231,7 +231,7 @@ def _tiles(data: Board) -> tuple[list[Tile], list[Tile]]:
                 sub=sub,
                 tone=result.tone,
                 grade=(result.grade or {}).get("label", ""),
-                # K-24H has no daily figure: its number opens the problem orders themselves (issue 4).
+                # K-24H-ISSUE and K-24H-SHIP have no daily figure: the number opens the problem orders themselves (issue 4).
                 href=_kpi_href(code, start, day) if code else reverse("problems") if kpi.kind == "on_time" else "",
                 test_id=f"tile-{kpi.playbook_id or kpi.pk}",
             )

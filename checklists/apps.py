@@ -11,3 +11,7 @@ class ChecklistsConfig(AppConfig):
         from checklists.schedule import schedule_install_after_migrate
 
         post_migrate.connect(schedule_install_after_migrate, sender=self)
+        from checklists.duties.services import duty_assigned
+        from checklists.notify.duties import duty_assigned_notify
+
+        duty_assigned.connect(duty_assigned_notify, dispatch_uid="checklists.notify.duties")

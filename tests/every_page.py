@@ -24,6 +24,7 @@ NOT_PAGES = {
     "item-tick": "POST action",
     "item-untick": "POST action",
     "item-photo": "a photo file",
+    "task-tick": "POST action",
     "problem-close": "POST action",
     "escalations-ack-mine": "POST action",
     "escalation-ack": "POST action",

@@ -85,13 +85,13 @@ def test_content_posts_need_the_target_of_three(team, service_member):
     assert (posts.target, posts.unit, posts.role.code) == (3, "篇", "service")
 
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        task_complete(task=posts, member=service_member, value="2", now=at(MON, 17))
+        task_complete(task=posts, member=service_member, now=at(MON, 17))
     assert "the target is 3" in msg(refused)
     posts.refresh_from_db()
     assert posts.status == TaskStatus.OPEN
 
     done = task_complete(task=posts, member=service_member, value="3", now=at(MON, 17))
-    assert (done.status, done.value, done.done_by) == (TaskStatus.DONE, 3, service_member)
+    assert (done.status, done.value, done.done_by, done.shortfall) == (TaskStatus.DONE, 3, service_member, 0)
 
 
 def test_title_optimisation_comes_every_second_monday(team):

@@ -95,10 +95,10 @@ def test_a_bad_input_shows_a_clear_message_and_saves_nothing(client, operations_
     client.force_login(operations_member.user)
     generate()
     item = ChecklistItem.objects.get(checklist__member=operations_member, playbook_id="SC-CS-5")
-    body = client.post(f"/items/{item.pk}/tick/", {"action": "done", "value": "7"}, HTTP_HX_REQUEST="true").content.decode()
-    assert "10" in body
+    body = client.post(f"/items/{item.pk}/tick/", {"action": "done", "value": "7.5"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "整数" in body
     assert 'class="errors"' in body
-    assert 'value="7"' in body  # what the worker typed is kept
+    assert 'value="7.5"' in body  # what the worker typed is kept
     follow = client.post(f"/items/{item.pk}/tick/", {"action": "done", "value": "x"}, follow=True).content.decode()
     assert 'role="alert"' in follow
     item.refresh_from_db()

@@ -287,6 +287,13 @@ class ChecklistItem(models.Model):
         return self.status == ItemStatus.DONE and self.done_at is not None and self.done_at > self.due_at
 
     @property
+    def shortfall(self) -> int:
+        """How far a recorded count fell short of its target (8 of 10: 2); 0 when it reached it or has none."""
+        if self.kind != ItemKind.COUNT or not self.target or self.value is None or self.status == ItemStatus.OPEN:
+            return 0
+        return max(0, int(self.target - self.value))
+
+    @property
     def is_closed(self) -> bool:
         return self.status != ItemStatus.OPEN
 

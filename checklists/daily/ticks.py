@@ -75,13 +75,7 @@ def _inputs_check(*, item: ChecklistItem, status: str, note: str, value: Decimal
             raise ValidationError({"value": _("Enter how many you did.")})
         if value != value.to_integral_value() or value < 0:
             raise ValidationError({"value": _("A count is a whole number, 0 or more.")})
-        if item.target and value < item.target:
-            raise ValidationError(
-                {
-                    "value": _("The target is %(target)d; you entered %(value)d. Mark it not done with a note if you cannot reach it.")
-                    % {"target": item.target, "value": int(value)}
-                }
-            )
+        # A count short of its target (8 of 10) is recorded as it is and shown short (issue 17): refusing it lost the 8.
     elif item.kind == ItemKind.NUMBER and value is None:
         raise ValidationError({"value": _("Enter the number for this item.")})
     elif item.kind == ItemKind.TEXT and not text_value.strip():
@@ -240,7 +234,7 @@ def tick_undo(*, item: ChecklistItem, actor: Member, now: datetime | None = None
     item.status = ItemStatus.OPEN
     item.done_at = None
     item.done_by = None
-    item.value = None
+    # The count or number stays (issue 17): an undo by mistake does not lose the 8; the form offers it again.
     item.text_value = ""
     item.photo = ""
     item.save(update_fields=TICKED_FIELDS)

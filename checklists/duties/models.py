@@ -52,6 +52,7 @@ class DutyTemplate(PlaybookRow, Scheduled):
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
+    NOT_DONE = "not_done", _("Not done")  # closed with a note saying why (issue 17: duties ticked like items)
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -143,7 +144,14 @@ class Task(models.Model):
 
     @property
     def is_late(self) -> bool:
-        return self.done_at is not None and self.done_at > self.due_at
+        return self.status == TaskStatus.DONE and self.done_at is not None and self.done_at > self.due_at
+
+    @property
+    def shortfall(self) -> int:
+        """How far a recorded count fell short of the target (8 of 10: 2), 0 when it reached it or has none."""
+        if not self.target or self.value is None:
+            return 0
+        return max(0, int(self.target - self.value))
 
 
 class ProblemKind(models.TextChoices):
@@ -224,13 +232,30 @@ class CampaignPhase(models.TextChoices):
     AFTER = "after", _("After")
 
 
+class CampaignAnchor(models.TextChoices):
+    """What a campaign step's day counts from (PLAYBOOK v2 T-CAMPAIGN-1…11)."""
+
+    SIGNUP = "signup", _("The sign-up date (报名日)")
+    DAYS = "days", _("The campaign's days")
+    AFTER_END = "after_end", _("After the campaign's last day")
+    AFTER_STEP = "after_step", _("After another step is done")
+
+
 class CampaignStep(PlaybookRow):
-    """One task of a campaign template: a role, a title, and a day offset from the campaign date (T-14 ... T+7)."""
+    """One task of a campaign template: a role, a title, and its day counted from its anchor (报名日, the campaign's
+    days, its last day, or another step done)."""
 
     template = models.ForeignKey(CampaignTemplate, on_delete=models.CASCADE, related_name="steps", verbose_name=_("template"))
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="+", verbose_name=_("role"))
     phase = models.CharField(_("phase"), max_length=10, choices=CampaignPhase.choices)
-    offset_days = models.SmallIntegerField(_("days from the campaign date"), help_text=_("e.g. -14 for T-14, 7 for T+7"))
+    # DAYS: existing steps keep counting from the campaign date as they always did.
+    anchor = models.CharField(_("counted from"), max_length=10, choices=CampaignAnchor.choices, default=CampaignAnchor.DAYS)
+    offset_days = models.SmallIntegerField(_("days from the anchor"), help_text=_("e.g. -14 for T-14, 7 for T+7"))
+    # T-CAMPAIGN-3: the key window 报名日−14…报名日; the duty is due at the window's end and names its start.
+    window_days = models.PositiveSmallIntegerField(_("window in days"), default=0)
+    after = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="followers", verbose_name=_("after step")
+    )
     due_time = models.TimeField(_("due at"), default=time(18, 0))
     title = models.CharField(_("title"), max_length=200)
 
@@ -261,6 +286,9 @@ class Campaign(models.Model):
     template = models.ForeignKey(CampaignTemplate, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("template"))
     name = models.CharField(_("name"), max_length=100)
     date = models.DateField(_("campaign date"))
+    # PLAYBOOK v2 T-CAMPAIGN-3: the 14 days before 报名 are the key window, not the 14 days before the campaign.
+    # Empty for campaigns created before it existed (their duties stay as they were made).
+    signup_date = models.DateField(_("sign-up date (报名日)"), null=True, blank=True)
     created_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created at"))
 

@@ -54,7 +54,9 @@ def task_list_for_today(*, viewer: Member, member: Member, now: datetime) -> lis
     rows = (
         Task.objects.visible_to(viewer)
         .filter(Q(assignee=member) | Q(owner=member) | Q(owner__isnull=True, role_id__in=own_roles))
-        .filter(Q(status=TaskStatus.OPEN, date__lte=horizon) | Q(status=TaskStatus.DONE, done_at__date__gte=today))
+        .filter(
+            Q(status=TaskStatus.OPEN, date__lte=horizon) | Q(status__in=[TaskStatus.DONE, TaskStatus.NOT_DONE], done_at__date__gte=today)
+        )
         .select_related(*TASK_RELATED)
         .order_by("status", "due_at", "id")
     )

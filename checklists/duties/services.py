@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from checklists.models import (
@@ -188,7 +189,31 @@ def task_create(
         if source_key:
             return Task.objects.get(team=team, source_key=source_key)
         raise
+    _assigned_notify(task=task, now=now)
     return task
+
+
+# Sent with task=, recipients=, now= when a duty is given to a member (checklists.notify.duties receives it).
+duty_assigned = Signal()
+
+# Duties someone gives a member (issue 17): the member hears of it at once, not on their next look at the list.
+# Recurring and checklist duties come every day at the same time and are not announced.
+ANNOUNCED_SOURCES = {TaskSource.ADHOC, TaskSource.CAMPAIGN, TaskSource.PLAN, TaskSource.MEETING, TaskSource.PROBLEM_ORDER}
+
+
+def _assigned_notify(*, task: Task, now: datetime) -> None:
+    """Tell the member a duty was given to them. Duties sit below notify in the house (docs/architecture.md), so
+    they announce it (duty_assigned) and notify's receiver writes the notification in this transaction."""
+    if task.source not in ANNOUNCED_SOURCES:
+        return
+    person = task.assignee or task.owner
+    if person is not None:
+        recipients = [person]
+    else:  # a role's duty (a campaign's step): everyone holding the role, as all of them see it on their day
+        recipients = [link.member for link in MemberRole.objects.filter(role=task.role, member__is_active=True).select_related("member")]
+    recipients = [m for m in recipients if m.pk != task.created_by_id]
+    if recipients:
+        duty_assigned.send(sender=Task, task=task, recipients=recipients, now=now)
 
 
 def task_assign(
@@ -246,33 +271,48 @@ def _task_assign(
 
 
 @transaction.atomic
-def task_complete(*, task: Task, member: Member, now: datetime, note: str = "", value=None, ip: str | None = None) -> Task:
-    """Mark a duty done. Idempotent: completing a done duty changes nothing. Done stops its escalation chain."""
+def task_complete(
+    *, task: Task, member: Member, now: datetime, note: str = "", value=None, ip: str | None = None, status: str = TaskStatus.DONE
+) -> Task:
+    """Mark a duty done (or not done, with a note saying why). Idempotent: closing a closed duty changes nothing.
+    Closing stops its escalation chain. A count short of its target (8 of 10) is recorded as it is, shown short of
+    the target (Task.shortfall), never refused (issue 17)."""
     # of=("self",): lock the duty only; with the joined team row locked too, every completion in the team waited for this one.
     task = Task.objects.select_for_update(of=("self",)).select_related("team").get(pk=task.pk)
     if not task_can_complete(task=task, member=member):
         raise PermissionDenied(_("You cannot close this duty: it belongs to someone else."))
-    if task.status == TaskStatus.DONE:
+    if status not in (TaskStatus.DONE, TaskStatus.NOT_DONE):
+        raise ValueError(f"task_complete: cannot close as {status!r}")  # a programming error, not user input
+    if task.status in (TaskStatus.DONE, TaskStatus.NOT_DONE):
         return task
     if task.status == TaskStatus.CANCELLED:
         raise ValidationError(_("This duty was cancelled."))
     number = decimal_parse(value, column=Task._meta.get_field("value"))
-    if task.target and (number is None or number < task.target):
+    if status == TaskStatus.DONE and task.target and number is None:
         raise ValidationError({"value": _("Enter how many you did: the target is %(target)d.") % {"target": task.target}})
+    if task.target and number is not None and (number < 0 or number != number.to_integral_value()):
+        raise ValidationError({"value": _("A count is a whole number, 0 or more.")})
     if len(note) > DETAIL_MAX:
         raise ValidationError({"note": _("The note is too long: at most %(max)d characters.") % {"max": DETAIL_MAX}})
-    task.status = TaskStatus.DONE
+    if status == TaskStatus.NOT_DONE and not note.strip():
+        raise ValidationError({"note": _("Say why this duty is not done: a note is required.")})
+    task.status = status
     task.done_at = now
     task.done_by = member
     task.value = number
     task.note = text_clean(note)
     task.save(update_fields=["status", "done_at", "done_by", "value", "note"])
-    TaskEvent.objects.create(task=task, actor=member, action="complete", changes={"status": "done", "note": task.note}, at=now, ip=ip)
+    changes = {"status": status, "note": task.note} | ({"value": str(number)} if number is not None else {})
+    TaskEvent.objects.create(task=task, actor=member, action="complete", changes=changes, at=now, ip=ip)
     from checklists.escalation.models import escalation_resolve
 
     escalation_resolve(task=task, now=now)
-    if task.plan_id:
+    if task.plan_id and status == TaskStatus.DONE:
         plan_advance(plan_id=task.plan_id, now=now)
+    if task.campaign_id and status == TaskStatus.DONE:
+        from checklists.duties.campaigns import campaign_followers_open
+
+        campaign_followers_open(task=task, now=now)  # T-CAMPAIGN-11 after T-CAMPAIGN-10
     if hasattr(task, "problem_order") and task.problem_order.closed_at is None:
         ProblemOrder.objects.filter(pk=task.problem_order.pk).update(closed_at=now, closed_by=member, resolution=task.note)
     return task
@@ -283,8 +323,9 @@ def task_reopen(*, task: Task, member: Member, now: datetime, ip: str | None = N
     task = Task.objects.select_for_update().get(pk=task.pk)
     if not task_can_complete(task=task, member=member):
         raise PermissionDenied(_("You cannot reopen this duty: it belongs to someone else."))
-    if task.status != TaskStatus.DONE:
+    if task.status not in (TaskStatus.DONE, TaskStatus.NOT_DONE):
         return task
+    # The value stays (issue 17): undoing a count of 8 by mistake does not lose the 8; the form shows it again.
     task.status, task.done_at, task.done_by = TaskStatus.OPEN, None, None
     task.save(update_fields=["status", "done_at", "done_by"])
     from checklists.escalation.models import escalation_reopen
@@ -379,54 +420,6 @@ def duties_generate_for_date(*, team: Team, day: date, now: datetime) -> DutyRes
 
 
 # --- plans (T-PLAN) ---------------------------------------------------------------------------------
-
-
-def _workday_on_or_before(*, team: Team, day: date) -> date:
-    for _step in range(14):
-        if workday_is(team=team, day=day):
-            return day
-        day -= timedelta(days=1)
-    return day
-
-
-def campaign_create(*, member: Member, template: CampaignTemplate, name: str, day: date, now: datetime, ip: str | None = None) -> Campaign:
-    """A lead or the director plans a campaign: one duty per step of the template, at its offset from the date.
-
-    A step that falls on a day off moves to the working day before it.
-    """
-    if not (member.is_director or member.user.is_superuser or member_led_role_ids(member=member)):
-        raise PermissionDenied(_("Only a lead or the director can create a campaign."))
-    if template.team_id != member.team_id:
-        raise ValidationError({"template": _("This campaign template is not in your team.")})
-    name = text_line(name, field="name") or template.name
-    if len(name) > 100:
-        raise ValidationError({"name": _("The name is too long: at most 100 characters.")})
-    if abs((day - local_date(now)).days) > 366:
-        raise ValidationError({"date": _("The campaign date must be within a year of today.")})
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                campaign = Campaign.objects.create(
-                    team=member.team, template=template, name=name, date=day, created_by=member, created_at=now
-                )
-        except IntegrityError:
-            raise ValidationError({"name": _("A campaign with this name already exists on this date.")}) from None
-        for step in template.steps.select_related("role"):
-            step_day = _workday_on_or_before(team=member.team, day=day + timedelta(days=step.offset_days))
-            task_create(
-                team=member.team,
-                title=f"{name} T{step.offset_days:+d} {step.title}" if step.offset_days else f"{name} T {step.title}",
-                due_at=local_datetime(step_day, step.due_time),
-                source=TaskSource.CAMPAIGN,
-                now=now,
-                role=step.role,
-                created_by=member,
-                source_key=f"campaign:{campaign.pk}:step:{step.pk}",
-                playbook_id=step.playbook_id or "T-CAMPAIGN",
-                campaign=campaign,
-                ip=ip,
-            )
-    return campaign
 
 
 def _stage_roles(*, team: Team, stage: PlanStageTemplate) -> list[tuple[Role | None, Member | None]]:

@@ -7,6 +7,7 @@ from checklists.duties import views
 urlpatterns = [
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:task_id>/", views.task_detail, name="task-detail"),
+    path("tasks/<int:task_id>/tick/", views.task_tick, name="task-tick"),
     path("problems/", views.problems, name="problems"),
     path("problems/<int:problem_id>/close/", views.problem_close, name="problem-close"),
     path("campaigns/", views.campaigns, name="campaigns"),

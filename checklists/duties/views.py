@@ -166,6 +166,34 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     )
 
 
+@require_POST
+@member_required
+def task_tick(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A duty ticked on the today page like an item (issue 17): done, not done with a note, or undone.
+    With htmx the duty's row answers (with the refusal's words in it); without, back to the today page."""
+    member = request.member
+    task = task_access_by_id(viewer=member, task_id=task_id)
+    errors: list[str] = []
+    action = request.POST.get("action", "done")
+    try:
+        if action == "undo":
+            task = task_reopen(task=task, member=member, now=timezone.now(), ip=client_ip(request))
+        else:
+            task = task_complete(
+                task=task, member=member, now=timezone.now(), note=request.POST.get("note", ""), value=request.POST.get("value"),
+                ip=client_ip(request), status=TaskStatus.NOT_DONE if action == "not_done" else TaskStatus.DONE,
+            )  # fmt: skip
+    except ValidationError as exc:
+        errors = _errors(exc)
+    if not request.htmx:
+        for error in errors:
+            messages.error(request, error)
+        return redirect(f"/today/#task-{task.pk}")
+    task = task_access_by_id(viewer=member, task_id=task_id)
+    context = {"t": task, "now": timezone.now(), "tickable": task_can_complete(task=task, member=member), "errors": errors}
+    return render(request, "checklists/_task_row.html", context)
+
+
 # --- problem orders -------------------------------------------------------------------------------
 
 

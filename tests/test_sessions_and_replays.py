@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from checklists.models import ChecklistItem, TickEvent
@@ -65,6 +67,18 @@ def test_a_remembered_session_slides_on_once_a_day_of_use(client, warehouse_memb
     assert device.expires_at > timezone.now() + timedelta(days=29, hours=23)
     stored = Session.objects.get(session_key=device.session_key)
     assert stored.expire_date > timezone.now() + timedelta(days=29, hours=23)
+
+
+def test_a_remembered_phone_asking_for_the_health_check_or_the_service_worker_reads_no_session(client, warehouse_member):
+    # The sliding read every request's session: /healthz/ then answered the outage page, not its report, with the
+    # database away (tests/faults), and each /sw.js check cost a query.
+    login(client, warehouse_member, remember=True)
+    session = client.session
+    session[SESSION_FLAG] = (timezone.now() - timedelta(days=2)).isoformat()
+    session.save()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/sw.js").status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
 
 
 def test_a_member_signs_a_remembered_phone_out_from_their_page(client, warehouse_member):

@@ -73,10 +73,13 @@ def _lists_per_member_and_template(team) -> Counter:
 
 
 def _expected_lists(team) -> int:
-    """How many lists today's generation makes: one per member and template of each of their roles."""
-    links = MemberRole.objects.filter(member__team=team, member__is_active=True).values_list("role_id", flat=True)
-    per_role = Counter(ChecklistTemplate.objects.filter(team=team, is_active=True).values_list("role_id", flat=True))
-    return sum(per_role[role_id] for role_id in links)
+    """How many lists today's generation makes: one per member and template of each of their roles, a lead-only
+    template (PLAYBOOK v2's SC-CS-LEAD) for the role's lead alone."""
+    links = MemberRole.objects.filter(member__team=team, member__is_active=True).values_list("role_id", "is_lead")
+    templates = ChecklistTemplate.objects.filter(team=team, is_active=True).values_list("role_id", "lead_only")
+    per_role = Counter(role_id for role_id, _lead_only in templates)
+    lead_only = Counter(role_id for role_id, only in templates if only)
+    return sum(per_role[role_id] - (0 if is_lead else lead_only[role_id]) for role_id, is_lead in links)
 
 
 def _robot_numbers(server: RobotServer) -> Counter:

@@ -57,6 +57,7 @@ NOT_PAGES = {
     "nudge-banner": "a partial of the today page",
     "landing": "redirects to the member's first page",
     "board-export": "a spreadsheet",
+    "board-trends": "the charts' figures (JSON)",
     "home": "redirects to the member's first page",
     "schema": "the API's schema",
     "api-docs": "Swagger UI, the API's reference for developers (drf-spectacular's own page)",

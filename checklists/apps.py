@@ -15,3 +15,7 @@ class ChecklistsConfig(AppConfig):
         from checklists.notify.duties import duty_assigned_notify
 
         duty_assigned.connect(duty_assigned_notify, dispatch_uid="checklists.notify.duties")
+        from checklists.duties.campaigns import campaign_followers_open_on_done
+        from checklists.duties.services import duty_done
+
+        duty_done.connect(campaign_followers_open_on_done, dispatch_uid="checklists.duties.campaigns")

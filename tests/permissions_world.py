@@ -15,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from checklists.daily.generation import run_generate_due
+from checklists.duties.campaigns import campaign_create
 from checklists.duties.models import CampaignTemplate
 from checklists.duties.problems import problem_order_log
-from checklists.duties.services import campaign_create, plan_create, task_create
+from checklists.duties.services import plan_create, task_create
 from checklists.escalation.notifying import ack_token_make
 from checklists.escalation.raising import escalation_sweep
 from checklists.meetings.services import meetings_create_due
@@ -68,7 +69,11 @@ def world_build() -> World:
     task = task_create(team=team, title="补货表", due_at=MONDAY + timedelta(hours=8), source="recurring", now=MONDAY, owner=staff)
     problem = problem_order_log(member=admin, order_no="3021123456789", kind="refund", now=MONDAY)
     template = CampaignTemplate.objects.filter(team=team).first()
-    campaign = campaign_create(member=director, template=template, name="双十二", day=MONDAY.date(), now=MONDAY) if template else None
+    campaign = (
+        campaign_create(member=director, template=template, name="双十二", day=MONDAY.date(), signup_date=MONDAY.date(), now=MONDAY)
+        if template
+        else None
+    )
     plan = plan_create(member=director, title="年货节计划", now=MONDAY)
     meetings_create_due(team=team, now=MONDAY)
     meetings_create_due(team=other, now=MONDAY)

@@ -8,11 +8,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
+from checklists.duties.campaigns import campaign_create
 from checklists.duties.problems import problem_order_close, problem_order_log
-from checklists.duties.services import campaign_create, duties_generate_for_date, plan_create, task_assign, task_complete, task_create
+from checklists.duties.services import duties_generate_for_date, plan_create, task_assign, task_complete, task_create
 from checklists.escalation.raising import escalation_sweep
 from checklists.models import (
+    Campaign,
     CampaignTemplate,
+    DutyTemplate,
     Escalation,
     Notification,
     Plan,
@@ -123,16 +126,17 @@ def test_nothing_is_generated_on_a_holiday(team):
 
 def test_a_make_up_working_saturday_generates_its_daily_duties(team):
     saturday = date(2026, 10, 10)  # 调休
-    # PLAYBOOK v2 adds the daily analysis (A-DAILY) and the daily ad plan (T-AD-PLAN).
-    assert generate(team, saturday) == ["A-DAILY", "T-AD-PLAN", "T-CONTENT", "T-SUMMARY-DAILY"]
+    # PLAYBOOK v2 adds the daily analysis (A-DAILY), the daily ad plan (T-AD-PLAN) and 每天 watching the campaign
+    # venues (T-CAMPAIGN-4).
+    assert generate(team, saturday) == ["A-DAILY", "T-AD-PLAN", "T-CAMPAIGN-4", "T-CONTENT", "T-SUMMARY-DAILY"]
     assert generate(team, date(2026, 11, 21)) == []  # an ordinary Saturday
 
 
 def test_generating_twice_creates_nothing_new(team):
     first = duties_generate_for_date(team=team, day=THU, now=at(THU))
     second = duties_generate_for_date(team=team, day=THU, now=at(THU, 9))
-    # restock, promotion, content posts, daily summary; daily analysis and ad plan (PLAYBOOK v2)
-    assert first.created == Task.objects.count() == 6
+    # restock, promotion, content posts, daily summary; daily analysis, ad plan and T-CAMPAIGN-4 (PLAYBOOK v2)
+    assert first.created == Task.objects.count() == 7
     assert second.created == 0
 
 
@@ -212,34 +216,60 @@ def test_an_order_to_ship_is_the_warehouse_s_duty(team, service_member):
 # --- campaigns (T-CAMPAIGN) ----------------------------------------------------------------------------
 
 
-def test_a_campaign_on_11_11_has_its_t_minus_14_tasks_due_on_10_28(team, director):
+SIGNUP = date(2026, 10, 24)  # 报名日 of 双11 (a Saturday)
+
+
+def test_a_campaign_has_only_the_steps_the_seed_gives_each_on_its_anchor(team, director):
     template = CampaignTemplate.objects.get(team=team, playbook_id="T-CAMPAIGN")
-    campaign = campaign_create(member=director, template=template, name="双11", day=date(2026, 11, 11), now=at(date(2026, 10, 20), 9))
+    campaign = campaign_create(
+        member=director, template=template, name="双11", day=date(2026, 11, 11), signup_date=SIGNUP, now=at(date(2026, 10, 5), 9)
+    )
+    tasks = {t.playbook_id: t for t in campaign.tasks.select_related("role")}
+    # T-CAMPAIGN-11 waits for T-CAMPAIGN-10; the 日常 rows are standing duties, not steps.
+    assert set(tasks) == {"T-CAMPAIGN-3", "T-CAMPAIGN-6", "T-CAMPAIGN-7", "T-CAMPAIGN-8", "T-CAMPAIGN-9", "T-CAMPAIGN-10"}
+    assert {t.role.code for t in tasks.values()} == {"operations"}  # no invented 美工 / 客服 / 仓库 steps
+    assert tasks["T-CAMPAIGN-3"].date == date(2026, 10, 23)  # 报名日 is a Saturday -> Friday
+    assert "−14" in tasks["T-CAMPAIGN-3"].title or "-14" in tasks["T-CAMPAIGN-3"].title  # the key window 报名日−14…报名日
+    assert {tasks[pid].date for pid in ("T-CAMPAIGN-6", "T-CAMPAIGN-7", "T-CAMPAIGN-8")} == {date(2026, 11, 11)}
+    assert {tasks[pid].date for pid in ("T-CAMPAIGN-9", "T-CAMPAIGN-10")} == {date(2026, 11, 12)}  # after its last day
 
-    tasks = {t.source_key.rsplit(":", 1)[1]: t for t in campaign.tasks.all()}
-    assert len(tasks) == template.steps.count() == 9
-    t14 = campaign.tasks.filter(title__contains="T-14")
-    assert sorted(t.role.code for t in t14) == ["operations", "promotion"]
-    assert {t.due_at for t in t14} == {at(date(2026, 10, 28), 18)}
 
-
-def test_a_campaign_step_on_a_day_off_moves_to_the_working_day_before(team, director):
+def test_t_campaign_11_opens_when_t_campaign_10_is_done(team, director, operations_member):
     template = CampaignTemplate.objects.get(team=team, playbook_id="T-CAMPAIGN")
-    campaign = campaign_create(member=director, template=template, name="双11", day=date(2026, 11, 11), now=at(date(2026, 10, 20), 9))
-    dates = {t.title.split(" ")[1]: t.date for t in campaign.tasks.all()}
-    assert dates["T-3"] == date(2026, 11, 6)  # 8 November is a Sunday -> Friday
-    assert dates["T-1"] == date(2026, 11, 10)
-    assert dates["T+3"] == date(2026, 11, 13)  # 14 November is a Saturday -> Friday
-    assert dates["T+7"] == date(2026, 11, 18)
+    campaign = campaign_create(
+        member=director, template=template, name="双11", day=date(2026, 11, 11), signup_date=SIGNUP, now=at(date(2026, 10, 5), 9)
+    )
+    assert not campaign.tasks.filter(playbook_id="T-CAMPAIGN-11").exists()
+    task_complete(task=campaign.tasks.get(playbook_id="T-CAMPAIGN-10"), member=operations_member, now=at(date(2026, 11, 13), 10))
+    follower = campaign.tasks.get(playbook_id="T-CAMPAIGN-11")
+    assert follower.date == date(2026, 11, 16)  # one working day after Friday the 13th
+    assert follower.role.code == "operations"
+
+
+def test_a_campaign_without_a_sign_up_date_is_refused_when_a_step_counts_from_it(team, director):
+    template = CampaignTemplate.objects.get(team=team, playbook_id="T-CAMPAIGN")
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        campaign_create(member=director, template=template, name="双11", day=date(2026, 11, 11), now=at(date(2026, 10, 5), 9))
+    assert "sign-up date" in msg(refused)
+    assert not Campaign.objects.exists()
+
+
+def test_the_daily_campaign_rows_are_standing_duties_off_until_the_team_schedules_them(team):
+    duties = {d.playbook_id: d for d in DutyTemplate.objects.filter(team=team, playbook_id__startswith="T-CAMPAIGN-")}
+    assert set(duties) == {"T-CAMPAIGN-1", "T-CAMPAIGN-2", "T-CAMPAIGN-4", "T-CAMPAIGN-5"}
+    assert {pid for pid, d in duties.items() if d.is_active} == {"T-CAMPAIGN-4"}  # 每天: the one with a schedule
+    assert duties["T-CAMPAIGN-1"].note == "日常"
 
 
 def test_the_same_campaign_cannot_be_created_twice(team, director):
     template = CampaignTemplate.objects.get(team=team, playbook_id="T-CAMPAIGN")
-    campaign_create(member=director, template=template, name="双11", day=date(2026, 11, 11), now=at(date(2026, 10, 20)))
+    campaign_create(member=director, template=template, name="双11", day=date(2026, 11, 11), signup_date=SIGNUP, now=at(date(2026, 10, 5)))
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        campaign_create(member=director, template=template, name="双11", day=date(2026, 11, 11), now=at(date(2026, 10, 20)))
+        campaign_create(
+            member=director, template=template, name="双11", day=date(2026, 11, 11), signup_date=SIGNUP, now=at(date(2026, 10, 5))
+        )
     assert "already exists" in msg(refused)
-    assert Task.objects.filter(source=TaskSource.CAMPAIGN).count() == 9
+    assert Task.objects.filter(source=TaskSource.CAMPAIGN).count() == 6
 
 
 def test_a_campaign_date_a_year_away_is_refused(team, director):

@@ -10,7 +10,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from checklists.daily.ticks import tick_record, tick_undo
-from checklists.duties.services import campaign_create, task_assign, task_complete, task_reopen
+from checklists.duties.campaigns import campaign_create
+from checklists.duties.services import task_assign, task_complete, task_reopen
 from checklists.meetings.minutes import action_item_create
 from checklists.meetings.services import meetings_create_due
 from checklists.models import CampaignTemplate, ChecklistItem, Meeting, Notification, Task, TaskStatus
@@ -32,7 +33,14 @@ def test_a_member_is_told_when_a_lead_gives_them_a_duty(duty, warehouse_member, 
 
 def test_a_campaign_s_steps_are_told_to_the_members_of_their_roles(team, director, operations_member):
     template = CampaignTemplate.objects.get(team=team, playbook_id="T-CAMPAIGN")
-    campaign = campaign_create(member=director, template=template, name="双11", day=date(2026, 11, 11), now=at(date(2026, 10, 20), 9))
+    campaign = campaign_create(
+        member=director,
+        template=template,
+        name="双11",
+        day=date(2026, 11, 11),
+        signup_date=date(2026, 10, 23),
+        now=at(date(2026, 10, 20), 9),
+    )
     steps = campaign.tasks.filter(role__code="operations").count()
     assert steps
     assert Notification.objects.filter(recipient=operations_member, kind="duty").count() == steps

@@ -248,7 +248,7 @@ def test_a_lead_naming_a_role_they_do_not_lead_is_refused_not_given_the_duty(wor
 
 
 def test_an_empty_template_on_the_campaign_form_still_means_the_playbooks(world, db):  # noqa: F811 - the world fixture
-    response = _page(world.people["director"]).post("/campaigns/", {"name": "年货节", "date": "2026-12-20"})
+    response = _page(world.people["director"]).post("/campaigns/", {"name": "年货节", "date": "2026-12-20", "signup_date": "2026-12-10"})
     assert response.status_code == 302
     assert Campaign.objects.filter(name="年货节").exists()
 
@@ -381,7 +381,7 @@ def test_problem_orders_and_campaigns_sent_twice_still_make_one(world, db):  # n
     assert ProblemOrder.objects.count() == before + 1
     director = _api(world.people["director"])
     for _ in range(2):
-        director.post("/api/v1/campaigns/", {"name": "腊八", "date": "2026-12-27"}, format="json")
+        director.post("/api/v1/campaigns/", {"name": "腊八", "date": "2026-12-27", "signup_date": "2026-12-20"}, format="json")
     assert Campaign.objects.filter(name="腊八").count() == 1
 
 

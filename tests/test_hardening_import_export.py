@@ -16,7 +16,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework.test import APIClient
 
 from checklists.board.export import cell
-from checklists.duties.services import campaign_create, plan_create, task_assign, task_create
+from checklists.duties.campaigns import campaign_create
+from checklists.duties.services import plan_create, task_assign, task_create
 from checklists.meetings.minutes import action_item_create, agenda_item_add
 from checklists.meetings.services import meeting_call, meetings_create_due
 from checklists.models import CampaignTemplate, Meeting, MeetingSeries, Plan, Robot, Task, TaskSource

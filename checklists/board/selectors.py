@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from checklists.daily.models import LATE
+from checklists.daily.models import LATE, missed_at
 from checklists.daily.pace import PACE_FIELDS, BehindRow, Pace, PersonPace, behind_list, pace_counts
 from checklists.duties.models import ProblemKind, ProblemOrder, Task, TaskStatus
 from checklists.escalation.models import Escalation, EscalationStatus
@@ -328,7 +328,7 @@ def board_items(
             raise Http404 from None
         items = items.filter(checklist__member=member)
     if status == "missed":
-        items = items.filter(status=ItemStatus.OPEN, due_at__lt=now)
+        items = items.filter(missed_at(now))
     elif status in ITEM_FILTERS:
         items = items.filter(ITEM_FILTERS[status])
     else:

@@ -303,6 +303,13 @@ class ChecklistItem(models.Model):
 LATE = Q(status="done", done_at__gt=F("due_at"))
 
 
+def missed_at(now) -> Q:
+    """漏做 (missed), the one definition (issue 17, docs/board.md): an item still open after its due time, as at
+    `now`. A past day's open items are all missed; today's only once their due time has passed. The board, its API
+    and export, the pace (who is behind) and the history all count it with this."""
+    return Q(status="open", due_at__lt=now)
+
+
 class TickAction(models.TextChoices):
     TICK = "tick", _("Ticked")
     NOT_DONE = "not_done", _("Marked not done")

@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 from django.db.models import Count, Min, Q
 
+from checklists.daily.models import missed_at
 from checklists.models import ChecklistItem, ItemStatus, Nudge
 
 OPEN_ITEMS_SHOWN = 5  # per person on the board's first screen; the count says how many in all
@@ -31,7 +32,7 @@ OPEN_ITEMS_SHOWN = 5  # per person on the board's first screen; the count says h
 
 def pace_counts(now: datetime) -> dict:
     """The aggregates a pace is read from, for a .values(...).annotate(**pace_counts(now)) over items."""
-    missed = Q(status=ItemStatus.OPEN, due_at__lt=now)
+    missed = missed_at(now)  # 漏做: the one definition (checklists.daily.models)
     return {
         "total": Count("id"),
         "done": Count("id", filter=Q(status=ItemStatus.DONE)),

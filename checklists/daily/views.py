@@ -26,6 +26,7 @@ from checklists.notify import selectors as notification_selectors
 from opsteam.lib.clock import local_date
 from opsteam.lib.images import image_response
 from opsteam.lib.net import client_ip
+from opsteam.lib.params import date_query
 from roles.access import member_is_lead_or_above, member_required
 from roles.models import Member
 from roles.selectors import member_list_actable_by
@@ -162,6 +163,22 @@ def history(request: HttpRequest) -> HttpResponse:
     if member_is_lead_or_above(request.member):
         context["team_rows"] = history_for_lead(lead=request.member, today=today_date)
     return render(request, "checklists/history.html", context)
+
+
+@require_GET
+@member_required
+def history_day(request: HttpRequest) -> HttpResponse:
+    """A day of the history opened (issue 17): its lists and items as they were left, so a member sees what was
+    missed. ?date=YYYY-MM-DD, and ?member=ID for a lead (the members they may act for; anyone else is 404)."""
+    now = timezone.now()
+    day = date_query(request, default=local_date(now))
+    subject = request.member
+    if request.GET.get("member") and request.GET["member"] != str(request.member.pk):
+        subject = next((m for m in member_list_actable_by(viewer=request.member) if str(m.pk) == request.GET["member"]), None)
+        if subject is None:
+            raise Http404
+    lists = [checklist_view(c, now=now) for c in checklist_list(viewer=request.member, day=day, member_id=subject.pk)]
+    return render(request, "checklists/history_day.html", {"day": day, "subject": subject, "lists": lists, "now": now})
 
 
 @require_GET

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from checklists.daily.api import IsTeamMember
 from checklists.duties import serializers as s
+from checklists.duties.campaigns import campaign_create
 from checklists.duties.problems import problem_order_close, problem_order_log
 from checklists.duties.selectors import (
     campaign_access_by_id,
@@ -25,7 +26,7 @@ from checklists.duties.selectors import (
     task_access_by_id,
     task_list,
 )
-from checklists.duties.services import campaign_create, plan_create, task_assign, task_complete
+from checklists.duties.services import plan_create, task_assign, task_complete
 from checklists.models import Campaign, CampaignTemplate, Plan, ProblemOrder, Task
 from opsteam.api import IDEMPOTENCY_KEY_PARAMETER, created_response, idempotency_key_from
 from opsteam.lib.net import client_ip
@@ -146,7 +147,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise exceptions.ValidationError({"template": [_("No such campaign template in your team.")]})
         campaign = campaign_create(
             member=request.member, template=template, name=data.validated_data["name"], day=data.validated_data["date"],
-            now=timezone.now(), ip=client_ip(request),
+            signup_date=data.validated_data["signup_date"], now=timezone.now(), ip=client_ip(request),
         )  # fmt: skip
         return Response(s.CampaignSerializer(campaign_access_by_id(viewer=request.member, campaign_id=campaign.pk)).data, status=201)
 

@@ -73,13 +73,14 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "date", "template", "created_by", "created_at", "tasks_total", "tasks_done"]
+        fields = ["id", "name", "date", "signup_date", "template", "created_by", "created_at", "tasks_total", "tasks_done"]
         read_only_fields = fields
 
 
 class CampaignCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     date = DateField()
+    signup_date = DateField(required=False, allow_null=True, default=None, help_text=_("报名日: T-CAMPAIGN-3 counts from it"))
     template = IdField(required=False, allow_null=True, default=None, help_text=_("Empty: the playbook's T-CAMPAIGN"))
 
 

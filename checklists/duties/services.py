@@ -16,8 +16,6 @@ from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from checklists.models import (
-    Campaign,
-    CampaignTemplate,
     DutyTemplate,
     Plan,
     PlanStageTemplate,
@@ -195,6 +193,8 @@ def task_create(
 
 # Sent with task=, recipients=, now= when a duty is given to a member (checklists.notify.duties receives it).
 duty_assigned = Signal()
+# Sent with task=, now= when a duty is done (checklists.duties.campaigns opens the steps that follow a campaign's step).
+duty_done = Signal()
 
 # Duties someone gives a member (issue 17): the member hears of it at once, not on their next look at the list.
 # Recurring and checklist duties come every day at the same time and are not announced.
@@ -309,10 +309,8 @@ def task_complete(
     escalation_resolve(task=task, now=now)
     if task.plan_id and status == TaskStatus.DONE:
         plan_advance(plan_id=task.plan_id, now=now)
-    if task.campaign_id and status == TaskStatus.DONE:
-        from checklists.duties.campaigns import campaign_followers_open
-
-        campaign_followers_open(task=task, now=now)  # T-CAMPAIGN-11 after T-CAMPAIGN-10
+    if status == TaskStatus.DONE:
+        duty_done.send(sender=Task, task=task, now=now)  # checklists.duties.campaigns: T-CAMPAIGN-11 after T-CAMPAIGN-10
     if hasattr(task, "problem_order") and task.problem_order.closed_at is None:
         ProblemOrder.objects.filter(pk=task.problem_order.pk).update(closed_at=now, closed_by=member, resolution=task.note)
     return task

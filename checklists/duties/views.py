@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from checklists.duties.campaigns import campaign_create
 from checklists.duties.problems import problem_order_close, problem_order_log
 from checklists.duties.selectors import (
     campaign_access_by_id,
@@ -24,7 +25,7 @@ from checklists.duties.selectors import (
     task_access_by_id,
     task_list,
 )
-from checklists.duties.services import campaign_create, plan_create, task_assign, task_can_complete, task_complete, task_reopen
+from checklists.duties.services import plan_create, task_assign, task_can_complete, task_complete, task_reopen
 from checklists.models import CampaignTemplate, ProblemKind, TaskStatus
 from opsteam.lib.clock import business_tz, local_date
 from opsteam.lib.idempotency import FORM_FIELD, idempotency_key_clean
@@ -275,9 +276,14 @@ def campaigns(request: HttpRequest) -> HttpResponse:
                 day = None
             if day is None:
                 raise ValidationError({"date": _("Enter the campaign date as YYYY-MM-DD.") + " " + date_range_message()})
+            try:
+                signup = date_parse(request.POST.get("signup_date"), field="signup_date")
+            except ValidationError:
+                raise ValidationError({"signup_date": _("Enter the sign-up date as YYYY-MM-DD.") + " " + date_range_message()}) from None
             campaign = campaign_create(
-                member=member, template=template, name=request.POST.get("name", ""), day=day, now=timezone.now(), ip=client_ip(request)
-            )
+                member=member, template=template, name=request.POST.get("name", ""), day=day, signup_date=signup,
+                now=timezone.now(), ip=client_ip(request),
+            )  # fmt: skip
         except ValidationError as exc:
             errors, error_fields = _errors(exc), _error_fields(exc)
         else:

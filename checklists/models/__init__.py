@@ -15,6 +15,7 @@ from checklists.daily.models import (
 )
 from checklists.duties.models import (
     Campaign,
+    CampaignAnchor,
     CampaignPhase,
     CampaignStep,
     CampaignTemplate,
@@ -59,6 +60,7 @@ __all__ = [
     "BoardDigest",
     "Cadence",
     "Campaign",
+    "CampaignAnchor",
     "CampaignPhase",
     "CampaignStep",
     "CampaignTemplate",

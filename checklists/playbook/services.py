@@ -7,6 +7,7 @@ from datetime import time
 from django.db import transaction
 
 from checklists.models import (
+    CampaignAnchor,
     CampaignStep,
     CampaignTemplate,
     ChecklistTemplate,
@@ -17,7 +18,7 @@ from checklists.models import (
     TemplateItem,
 )
 from checklists.playbook.differences import playbook_differences_record
-from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync, playbook_rows_retire
+from opsteam.lib.playbook import SyncReport, playbook_read, playbook_row_sync, playbook_rows_retire, row_is_edited
 from roles.models import Kpi, Responsibility, Role, Team
 from roles.services import role_sync_from_playbook
 from roles.services.kpi import kpi_sync_from_playbook, metric_sync_from_playbook
@@ -175,7 +176,7 @@ DUTY_KEYS = {
     "id", "name", "role", "kind", "source", "hours", "schedule", "weekdays", "interval_weeks", "anchor_date", "month_day",
     "generate_at", "due_at", "target", "unit", "note", "weekday_titles", "steps", "stages", "is_active",
 }  # fmt: skip
-STEP_KEYS = {"id", "phase", "offset", "role", "title", "due_at"}
+STEP_KEYS = {"id", "phase", "anchor", "offset", "window", "after", "role", "title", "due_at"}
 STAGE_KEYS = {"order", "name", "who", "days"}
 
 
@@ -195,20 +196,7 @@ def _duties_sync(*, team: Team, roles: dict[str, Role], rows: list[dict], report
                 values={"name": row["name"], "source": row.get("source", "")},
                 report=report,
             )
-            for step in row["steps"]:
-                _keys_check(step, STEP_KEYS)
-                playbook_row_sync(
-                    CampaignStep,
-                    lookup={"template": template, "playbook_id": step["id"]},
-                    values={
-                        "role": roles[step["role"]],
-                        "phase": step["phase"],
-                        "offset_days": int(step["offset"]),
-                        "title": step["title"],
-                        "due_time": time.fromisoformat(step.get("due_at", "18:00")),
-                    },
-                    report=report,
-                )
+            _campaign_steps_sync(template=template, roles=roles, rows=row["steps"], report=report)
         elif row["kind"] == "plan":
             for stage in row["stages"]:
                 _keys_check(stage, STAGE_KEYS)
@@ -223,6 +211,37 @@ def _duties_sync(*, team: Team, roles: dict[str, Role], rows: list[dict], report
                     },
                     report=report,
                 )
+
+
+def _campaign_steps_sync(*, template: CampaignTemplate, roles: dict[str, Role], rows: list[dict], report: SyncReport) -> None:
+    """PLAYBOOK v2 T-CAMPAIGN: each step anchored as its row says. A step the playbook no longer gives (v1's invented
+    美工 T-7, 客服 T-3, 仓库 T-1) is removed unless the team edited it; campaigns already made keep their duties."""
+    steps = {}
+    for step in rows:
+        _keys_check(step, STEP_KEYS)
+        steps[step["id"]] = playbook_row_sync(
+            CampaignStep,
+            lookup={"template": template, "playbook_id": step["id"]},
+            values={
+                "role": roles[step["role"]],
+                "phase": step["phase"],
+                "anchor": step.get("anchor", CampaignAnchor.DAYS),
+                "offset_days": int(step["offset"]),
+                "window_days": int(step.get("window", 0)),
+                "after": steps[step["after"]] if step.get("after") else None,
+                "title": step["title"],
+                "due_time": time.fromisoformat(step.get("due_at", "18:00")),
+            },
+            report=report,
+        )
+    label = str(CampaignStep._meta.label)
+    stale = CampaignStep.objects.filter(template=template).exclude(playbook_id="").exclude(pk__in=[s.pk for s in steps.values()])
+    for step in stale:
+        if row_is_edited(step, report.keys.get(label, ())):
+            report.count("kept", label)
+            continue
+        step.delete()
+        report.count("retired", label)
 
 
 def _schedule_values(row: dict) -> dict:

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from checklists.duties.campaigns import campaign_create
 from checklists.duties.problems import problem_order_log
-from checklists.duties.services import campaign_create, plan_create, task_assign
+from checklists.duties.services import plan_create, task_assign
 from checklists.models import Campaign, CampaignTemplate, Plan, ProblemOrder
 from opsteam.lib.clock import local_date
 from roles.models import Member, Team
@@ -30,7 +31,9 @@ class Command(BaseCommand):
         template = CampaignTemplate.objects.filter(team=team).first()
         day = local_date(now) + timedelta(days=19)
         if template and not Campaign.objects.filter(team=team).exists():
-            campaign_create(member=people["director"], template=template, name="双12", day=day, now=now)
+            campaign_create(
+                member=people["director"], template=template, name="双12", day=day, signup_date=day - timedelta(days=5), now=now
+            )
         if not Plan.objects.filter(team=team).exists():
             plan_create(member=people["director"], title="春节备货方案", proposal="春节前 3 周停止接单前的备货和发货安排。", now=now)
             task_assign(

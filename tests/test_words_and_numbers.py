@@ -1,0 +1,53 @@
+"""Everyone reads the same words (issue 17): 漏做 (missed) counted one way everywhere, history rows opening their
+day, numbers with thousands separators and counts without ".00"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+
+from checklists.board.selectors import board_items, board_scope, completion_by_role_and_person
+from checklists.daily.history import history_for_lead, history_for_member
+from checklists.daily.ticks import tick_record
+from checklists.models import ChecklistItem
+from tests.conftest import MONDAY
+
+
+def test_missed_is_the_same_number_in_the_history_and_on_the_board_today(generate, warehouse_member, director):
+    generate()
+    now = MONDAY + timedelta(hours=4)  # 12:00: the morning's items are past their due time
+    items = ChecklistItem.objects.filter(checklist__member=warehouse_member, is_group=False)
+    tick_record(item=items.filter(playbook_id="SC-WH-2").get(), actor=warehouse_member, now=now)
+    expected = items.filter(status="open", due_at__lt=now).count()
+    assert expected > 0
+
+    mine = history_for_member(member=warehouse_member, today=MONDAY.date(), now=now)[0]
+    team = next(r for r in history_for_lead(lead=director, today=MONDAY.date(), now=now) if r.member == warehouse_member).days[0]
+    scope = board_scope(viewer=director)
+    board = next(
+        p.completion
+        for r in completion_by_role_and_person(scope=scope, day=MONDAY.date(), now=now)
+        for p in r.people
+        if p.member_id == warehouse_member.pk
+    )
+    drill = board_items(scope=scope, day=MONDAY.date(), now=now, status="missed", member_id=warehouse_member.pk)
+    assert mine.missed == team.missed == board.missed == len(drill) == expected
+
+
+def test_a_history_row_opens_its_day_with_its_items(client, generate, warehouse_member):
+    generate()
+    tuesday = MONDAY + timedelta(days=1, hours=2)
+    client.force_login(warehouse_member.user)
+    with time_machine.travel(tuesday, tick=False):
+        history = client.get("/history/").content.decode()
+        assert 'href="/history/day/?date=2026-11-23"' in history
+        day = client.get("/history/day/?date=2026-11-23").content.decode()
+    assert day.count('data-testid="history-item"') >= 3
+    assert 'data-testid="missed"' in day  # nothing was ticked on Monday
+
+
+def test_someone_else_s_day_is_not_found(client, generate, warehouse_member, service_member):
+    generate()
+    client.force_login(service_member.user)
+    assert client.get(f"/history/day/?date=2026-11-23&member={warehouse_member.pk}").status_code == 404

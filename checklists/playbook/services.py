@@ -174,7 +174,7 @@ def _item_sync(*, template: ChecklistTemplate, parent: TemplateItem | None, orde
 
 DUTY_KEYS = {
     "id", "name", "role", "kind", "source", "hours", "schedule", "weekdays", "interval_weeks", "anchor_date", "month_day",
-    "generate_at", "due_at", "target", "unit", "note", "weekday_titles", "steps", "stages", "is_active",
+    "generate_at", "due_at", "target", "unit", "note", "weekday_titles", "steps", "stages", "is_active", "flow",
 }  # fmt: skip
 STEP_KEYS = {"id", "phase", "anchor", "offset", "window", "after", "role", "title", "due_at"}
 STAGE_KEYS = {"order", "name", "who", "days"}
@@ -204,7 +204,8 @@ def _duties_sync(*, team: Team, roles: dict[str, Role], rows: list[dict], report
                     PlanStageTemplate,
                     lookup={"team": team, "order": stage["order"]},
                     values={
-                        "playbook_id": f"{row['id']}-{stage['order']}",
+                        # PLAYBOOK v2: T-PLAN-1…5 are the flows; a stage is <flow>-<stage> (T-PLAN-1-3).
+                        "playbook_id": f"{row.get('flow', row['id'])}-{stage['order']}",
                         "name": stage["name"],
                         "who": stage["who"],
                         "days": stage["days"],

@@ -51,3 +51,19 @@ def test_someone_else_s_day_is_not_found(client, generate, warehouse_member, ser
     generate()
     client.force_login(service_member.user)
     assert client.get(f"/history/day/?date=2026-11-23&member={warehouse_member.pk}").status_code == 404
+
+
+def test_numbers_have_thousands_separators_and_counts_no_decimals(client, generate, operations_member):
+    generate()
+    figure = ChecklistItem.objects.get(checklist__member=operations_member, playbook_id="SC-OPS-1")
+    count = ChecklistItem.objects.get(checklist__member=operations_member, playbook_id="SC-CS-5")
+    tick_record(item=figure, actor=operations_member, value="35800.5", now=MONDAY)
+    tick_record(item=count, actor=operations_member, value="8", now=MONDAY)
+    client.force_login(operations_member.user)
+    for language in ("zh-hans", "en"):
+        client.cookies["django_language"] = language
+        with time_machine.travel(MONDAY, tick=False):
+            page = client.get("/today/").content.decode()
+        assert "35,800.50" in page
+        assert "8 / 10" in page
+        assert "8.00" not in page

@@ -127,6 +127,8 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Chinese numbers grouped by thousands with a comma (35,800.50 元), as the shop writes them (issue 17).
+FORMAT_MODULE_PATH = ["opsteam.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

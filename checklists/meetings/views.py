@@ -290,8 +290,11 @@ def _agenda_item_or_none(request: HttpRequest, meeting: Meeting):
 @member_required
 def decision_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
-    try:
-        decision_record(
+    return _in_place(
+        request,
+        meeting,
+        "decisions",
+        lambda: decision_record(
             meeting=meeting,
             member=request.member,
             text=request.POST.get("text", ""),
@@ -299,22 +302,19 @@ def decision_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             now=timezone.now(),
             idempotency_key=_key(request),
-        )
-    except ValidationError as exc:
-        if request.htmx:
-            return _section(request, meeting, "decisions", errors=_errors(exc), status=400)
-        return _refused(request, meeting, exc)
-    if request.htmx:
-        return _section(request, meeting, "decisions")
-    return _back(meeting, "decisions")
+        ),
+    )
 
 
 @require_POST
 @member_required
 def action_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
-    try:
-        action_item_create(
+    return _in_place(
+        request,
+        meeting,
+        "actions",
+        lambda: action_item_create(
             meeting=meeting,
             member=request.member,
             title=request.POST.get("title", ""),
@@ -324,14 +324,8 @@ def action_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             now=timezone.now(),
             idempotency_key=_key(request),
-        )
-    except ValidationError as exc:
-        if request.htmx:
-            return _section(request, meeting, "actions", errors=_errors(exc), status=400)
-        return _refused(request, meeting, exc)
-    if request.htmx:
-        return _section(request, meeting, "actions")
-    return _back(meeting, "actions")
+        ),
+    )
 
 
 @require_POST
@@ -360,6 +354,18 @@ def _section(request: HttpRequest, meeting: Meeting, name: str, *, errors: list[
     return render(request, f"checklists/_{name}.html", context, status=status)
 
 
+def _in_place(request: HttpRequest, meeting: Meeting, name: str, write) -> HttpResponse:
+    """Run one write on the minutes and answer with its section redrawn (htmx: what is typed elsewhere stays) or,
+    without a script, the page; a refusal is the section with its message (400) or the page's message."""
+    try:
+        write()
+    except ValidationError as exc:
+        if request.htmx:
+            return _section(request, meeting, name, errors=_errors(exc), status=400)
+        return _refused(request, meeting, exc)
+    return _section(request, meeting, name) if request.htmx else _back(meeting, name)
+
+
 def _decision(request: HttpRequest, meeting: Meeting, decision_id: int):
     decision = meeting.decisions.filter(pk=decision_id).first()
     if decision is None:
@@ -371,24 +377,18 @@ def _decision(request: HttpRequest, meeting: Meeting, decision_id: int):
 @member_required
 def decision_edit_view(request: HttpRequest, meeting_id: int, decision_id: int) -> HttpResponse:
     meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
-    try:
-        decision_edit(decision=_decision(request, meeting, decision_id), member=request.member, text=request.POST.get("text", ""))
-    except ValidationError as exc:
-        if request.htmx:
-            return _section(request, meeting, "decisions", errors=_errors(exc), status=400)
-        return _refused(request, meeting, exc)
-    return _section(request, meeting, "decisions") if request.htmx else _back(meeting, "decisions")
+    decision = _decision(request, meeting, decision_id)
+    return _in_place(
+        request, meeting, "decisions", lambda: decision_edit(decision=decision, member=request.member, text=request.POST.get("text", ""))
+    )
 
 
 @require_POST
 @member_required
 def decision_remove_view(request: HttpRequest, meeting_id: int, decision_id: int) -> HttpResponse:
     meeting = meeting_get(viewer=request.member, meeting_id=meeting_id)
-    try:
-        decision_remove(decision=_decision(request, meeting, decision_id), member=request.member)
-    except ValidationError as exc:
-        return _refused(request, meeting, exc)
-    return _section(request, meeting, "decisions") if request.htmx else _back(meeting, "decisions")
+    decision = _decision(request, meeting, decision_id)
+    return _in_place(request, meeting, "decisions", lambda: decision_remove(decision=decision, member=request.member))
 
 
 @require_POST
@@ -398,11 +398,7 @@ def action_remove_view(request: HttpRequest, meeting_id: int, action_id: int) ->
     action = meeting.action_items.filter(pk=action_id).first()
     if action is None:
         raise Http404
-    try:
-        action_item_remove(action=action, member=request.member, now=timezone.now())
-    except ValidationError as exc:
-        return _refused(request, meeting, exc)
-    return _section(request, meeting, "actions") if request.htmx else _back(meeting, "actions")
+    return _in_place(request, meeting, "actions", lambda: action_item_remove(action=action, member=request.member, now=timezone.now()))
 
 
 @require_POST

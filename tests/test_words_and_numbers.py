@@ -67,3 +67,42 @@ def test_numbers_have_thousands_separators_and_counts_no_decimals(client, genera
         assert "35,800.50" in page
         assert "8 / 10" in page
         assert "8.00" not in page
+
+
+def test_a_notification_is_read_in_the_reader_s_language_whatever_it_was_written_in(client, warehouse_member, warehouse_lead):
+    from django.utils import translation
+
+    from checklists.duties.services import task_assign
+    from checklists.models import Notification
+
+    with translation.override("zh-hans"):
+        task_assign(member=warehouse_lead, title="提交补货表", due_at=MONDAY + timedelta(hours=8), now=MONDAY, owner=warehouse_member)
+    stored = Notification.objects.get(recipient=warehouse_member, kind="duty")
+    assert stored.event == "duty_assigned"
+    assert stored.title.startswith("新任务")  # the words as sent (email, robots)
+    client.force_login(warehouse_member.user)
+    client.cookies["django_language"] = "en"
+    english = client.get("/notifications/").content.decode()
+    assert "New duty: 提交补货表" in english
+    assert "Assigned task" in english
+    assert "新任务" not in english
+    client.cookies["django_language"] = "zh-hans"
+    assert "新任务：提交补货表" in client.get("/notifications/").content.decode()
+
+
+def test_a_nudge_is_read_in_the_reader_s_language():
+    from django.utils import translation
+
+    from checklists.models import Notification
+    from checklists.notify.words import notification_words
+
+    nudge = Notification(
+        title="冯仓库 提醒你：2 项到期未完成",
+        body="…",
+        event="nudge",
+        values={"sender": "冯仓库", "n": 2, "items": [["盘点胶带", "09:30"]], "more": 1},
+    )
+    with translation.override("en"):
+        words = notification_words(nudge)
+    assert words.title == "冯仓库 reminds you: 2 items due are still open"
+    assert words.body == "- 盘点胶带 (due 09:30)\n- … and 1 more"

@@ -204,8 +204,8 @@ ANNOUNCED_SOURCES = {TaskSource.ADHOC, TaskSource.CAMPAIGN, TaskSource.PLAN, Tas
 def _assigned_notify(*, task: Task, now: datetime) -> None:
     """Tell the member a duty was given to them. Duties sit below notify in the house (docs/architecture.md), so
     they announce it (duty_assigned) and notify's receiver writes the notification in this transaction."""
-    if task.source not in ANNOUNCED_SOURCES:
-        return
+    if task.source not in ANNOUNCED_SOURCES or task.created_by_id is None:
+        return  # only a duty someone gave is announced; one the system made on its own comes with the day
     person = task.assignee or task.owner
     if person is not None:
         recipients = [person]

@@ -28,4 +28,6 @@ def duty_assigned_notify(*, sender, task: Task, recipients: list[Member], now: d
             url=f"/tasks/{task.pk}/",
             not_before=now,
             now=now,
+            event="duty_assigned",
+            values={"title": task.title, "due": due, "source": task.source},
         )

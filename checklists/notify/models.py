@@ -24,6 +24,10 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), help_text=_("Markdown"))
     url = models.CharField(_("link"), max_length=300, blank=True)
+    # What happened and its values (issue 17): the page renders the words in the reader's language from these
+    # (checklists.notify.words); title and body keep the words as sent, for email, robots and older rows.
+    event = models.CharField(_("event"), max_length=40, blank=True)
+    values = models.JSONField(_("values"), default=dict, blank=True)
     urgent = models.BooleanField(_("urgent"), default=False)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)

@@ -45,6 +45,9 @@ class NotificationSpec:
     escalations: Sequence = ()
     # An id from notification_ids_reserve, so that the body can link to the notification itself.
     pk: int | None = None
+    # What happened and its values, rendered in the reader's language on the page (checklists.notify.words).
+    event: str = ""
+    values: dict | None = None
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -63,9 +66,14 @@ def notification_create(
     escalations: Sequence = (),
     not_before: datetime,
     now: datetime,
+    event: str = "",
+    values: dict | None = None,
 ) -> Notification:
-    """The in-app notification and, in the same transaction, its email and robot deliveries."""
+    """The in-app notification and, in the same transaction, its email and robot deliveries. With an `event`
+    (checklists.notify.words) the page shows its words in the reader's language."""
     spec = NotificationSpec(
+        event=event,
+        values=values,
         recipient=recipient,
         kind=kind,
         title=title,
@@ -126,6 +134,8 @@ def notification_create_many(*, team: Team, specs: Iterable[NotificationSpec], n
                     title=spec.title[:200],
                     body=spec.body,
                     url=spec.url,
+                    event=spec.event,
+                    values=spec.values or {},
                     urgent=spec.urgent,
                     created_at=now,
                 )

@@ -26,6 +26,14 @@ def in_app_filter(body: str) -> str:
     return (body or "").replace(f"]({base}/", "](/")
 
 
+@register.simple_tag
+def notification_words(notification):
+    """{% notification_words n as words %}: its title and body in the reader's language (checklists.notify.words)."""
+    from checklists.notify.words import notification_words as words
+
+    return words(notification)
+
+
 @register.filter(name="failure")
 def failure_filter(delivery) -> str:
     """{{ delivery|failure }}: its error code as a sentence in the reader's language."""

@@ -116,6 +116,14 @@ def nudge_send(*, scope: BoardScope, member_id, now: datetime, role: Role | None
             # A person reminded another now: not held for quiet hours, not marked urgent.
             not_before=now,
             now=now,
+            # The words again in the reader's language on the page (checklists.notify.words).
+            event="nudge",
+            values={
+                "sender": sender.display_name,
+                "n": len(items),
+                "items": [[item.text, _hhmm(item.due_at)] for item in items[:ITEMS_NAMED]],
+                "more": max(0, len(items) - ITEMS_NAMED),
+            },
         )
         nudge = Nudge.objects.create(
             team_id=member.team_id,

@@ -15,6 +15,10 @@ class ChecklistsConfig(AppConfig):
         from checklists.notify.duties import duty_assigned_notify
 
         duty_assigned.connect(duty_assigned_notify, dispatch_uid="checklists.notify.duties")
+        from checklists.escalation.notifying import escalation_words
+        from checklists.notify.words import EVENTS
+
+        EVENTS["escalation"] = escalation_words  # reminders and escalations read in the reader's language (issue 17)
         from checklists.duties.campaigns import campaign_followers_open_on_done
         from checklists.duties.services import duty_done
 

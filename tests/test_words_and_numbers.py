@@ -106,3 +106,21 @@ def test_a_nudge_is_read_in_the_reader_s_language():
         words = notification_words(nudge)
     assert words.title == "冯仓库 reminds you: 2 items due are still open"
     assert words.body == "- 盘点胶带 (due 09:30)\n- … and 1 more"
+
+
+def test_a_reminder_and_an_escalation_are_read_in_the_reader_s_language(client, team, warehouse_member, warehouse_lead):
+    from checklists.models import Notification
+    from tests.test_escalation import duty, monday, sweep
+
+    duty(team, owner=warehouse_member, due=monday(10))
+    sweep(team, monday(9), monday(10, 45))  # the owner's reminder, then the lead's escalation, written in Chinese
+    reminder = Notification.objects.get(recipient=warehouse_member, kind="reminder")
+    assert reminder.event == "escalation"
+    assert "提醒" in reminder.title or "到期" in reminder.title
+    client.force_login(warehouse_lead.user)
+    client.cookies["django_language"] = "en"
+    english = client.get("/notifications/").content.decode()
+    assert "Escalated to you as lead: 1 overdue item(s)" in english
+    assert "Acknowledge: I am on it" in english  # the one-click link stays
+    client.force_login(warehouse_member.user)
+    assert "Reminder: 1 item(s) due soon" in client.get("/notifications/").content.decode()

@@ -108,6 +108,15 @@ def _notify_spec(ctx: _Context, *, recipient_id: int, escalations: list[_Pending
         notify = NotifyWhom.DIRECTOR
     title, body = _message(notify=notify, lines=lines, count=len(escalations), repeat=repeat, before_due=before_due)
     return NotificationSpec(
+        # What happened and its values: the page says it again in the reader's language (escalation_words).
+        event="escalation",
+        values={
+            "notify": notify,
+            "lines": [list(line) for line in lines],
+            "count": len(escalations),
+            "repeat": repeat,
+            "before_due": before_due,
+        },
         recipient=recipient,
         kind="escalation" if first.notify != NotifyWhom.OWNER else "reminder",
         title=title,
@@ -143,6 +152,17 @@ def _notifications_write(ctx: _Context, groups: dict[tuple[int, int], list[_Pend
             notification.body += _ack_line(notification)
     Notification.objects.bulk_update(notifications, ["body"], batch_size=500)
     return notifications
+
+
+def escalation_words(values: dict, notification: Notification):
+    """A reminder's or escalation's words in the active language, from its values (checklists.notify.words)."""
+    from checklists.notify.words import Words
+
+    lines = [tuple(line) for line in values["lines"]]
+    title, body = _message(
+        notify=values["notify"], lines=lines, count=values["count"], repeat=values["repeat"], before_due=values["before_due"]
+    )
+    return Words(title=title, body=body + _ack_line(notification))
 
 
 def _ack_line(notification: Notification) -> str:

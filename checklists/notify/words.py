@@ -18,14 +18,14 @@ class Words:
     body: str
 
 
-def _duty_assigned(values: dict) -> Words:
+def _duty_assigned(values: dict, _notification) -> Words:
     return Words(
         title=_("New duty: %(title)s") % {"title": values.get("title", "")},
         body=_("Due %(due)s · %(source)s") % {"due": values.get("due", ""), "source": _source_label(values.get("source", ""))},
     )
 
 
-def _nudge(values: dict) -> Words:
+def _nudge(values: dict, _notification) -> Words:
     lines = [f"- {text} ({_('due')} {due})" for text, due in values.get("items", [])]
     if values.get("more"):
         lines.append("- " + _("… and %(n)d more") % {"n": values["more"]})
@@ -41,6 +41,8 @@ def _source_label(source: str) -> str:
     return str(TaskSource(source).label) if source in TaskSource.values else source
 
 
+# event -> render(values, notification). Rooms above notify add theirs at start-up (checklists.apps: the escalation
+# chain's reminders and escalations, whose words live with the chain).
 EVENTS = {"duty_assigned": _duty_assigned, "nudge": _nudge}
 
 
@@ -50,6 +52,6 @@ def notification_words(notification) -> Words:
     if render is None:
         return Words(title=notification.title, body=notification.body)
     try:
-        return render(notification.values or {})
+        return render(notification.values or {}, notification)
     except (KeyError, TypeError, ValueError):  # values of an older shape: the words as sent
         return Words(title=notification.title, body=notification.body)

@@ -270,10 +270,13 @@ def test_the_pages_of_duties_escalations_campaigns_and_plans_open(client, team, 
 def test_a_director_creates_a_campaign_and_a_plan_from_the_pages(client, team, director, warehouse_lead, frozen):
     client.force_login(director.user)
     response = client.post("/campaigns/", {"name": "双12", "date": "2026-12-12"})
+    assert response.status_code == 400  # T-CAMPAIGN-3 counts from the sign-up date (PLAYBOOK v2): asked for, not guessed
+    assert "signup_date" in response.context["error_fields"]
+    response = client.post("/campaigns/", {"name": "双12", "date": "2026-12-12", "signup_date": "2026-12-01"})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "双12" in page
-    assert "T-14" in page
+    assert "T-CAMPAIGN-3" in page
     response = client.post("/plans/", {"title": "春节备货方案", "proposal": "提前备货"})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()

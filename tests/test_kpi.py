@@ -418,8 +418,7 @@ def test_a_failed_import_records_no_change(team):
 
 def test_import_messages_use_the_full_width_colon_in_chinese(team):
     with translation.override("zh-hans"):
-        if translation.gettext("%(line)s: %(message)s") == "%(line)s: %(message)s":
-            pytest.skip("the Chinese catalogue does not have “%(line)s: %(message)s” yet (locale/ is the lead's)")
+        assert translation.gettext("%(line)s: %(message)s") == "%(line)s：%(message)s"
     with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
         _import(team, CSV + "2026-11-22,800,abc,100,1,1,测试\n")
     first = caught.value.messages[0]
